@@ -1,0 +1,92 @@
+"""Command line: launch the reader, or use the same core from scripts (--check, --search).
+
+`--check` and `--search` never import Textual, so they start fast and work without a
+terminal. Every corpus string printed here goes through `clean_line` or
+`visible_controls`, so a hostile file cannot send escape sequences to the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from reader import __version__
+from reader.core.loader import DEFAULT_MAX_BYTES, load_store
+from reader.core.store import Store
+from reader.core.text import clean_line, visible_controls
+
+
+def sample_data_dir() -> Path:
+    """The bundled sample corpus: inside an installed wheel, else the repository's."""
+    packaged = Path(__file__).resolve().parent / "sample_data"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "sample_data"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reader",
+        description="A terminal reader for folders of Chinese financial news posts "
+        "(Jekyll-style files: YAML front matter + HTML/Markdown body).",
+        epilog="With no PATH, opens the bundled sample corpus. Keys: press ? in the app.",
+    )
+    parser.add_argument("paths", nargs="*", metavar="PATH", help="post files or folders (searched recursively)")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--check", action="store_true",
+                      help="load, print counts and problems; exit 0 if clean, 1 with problems, 2 if nothing loaded")
+    mode.add_argument("--search", metavar="QUERY",
+                      help="print matching articles (date, source, title, path), newest first; exit 1 if none")
+    parser.add_argument("--no-cache", action="store_true", help="do not read or write the start-up cache")
+    parser.add_argument("--max-size", type=float, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
+                        help="skip (and report) files larger than this many megabytes (default: %(default)g)")
+    parser.add_argument("--version", action="version", version=f"reader {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = args.paths or [str(sample_data_dir())]
+    max_bytes = max(int(args.max_size * 2**20), 1)
+    if args.check:
+        return run_check(load_store(paths, max_bytes))
+    if args.search is not None:
+        return run_search(load_store(paths, max_bytes), args.search)
+    from reader.ui.app import ReaderApp  # Textual is only imported for the TUI
+
+    ReaderApp(paths, max_bytes=max_bytes, use_cache=not args.no_cache).run()
+    return 0
+
+
+def run_check(store: Store) -> int:
+    """Print what loaded and every problem; the exit code says how it went."""
+    out = sys.stdout
+    sources = store.sources()[1:]
+    print(f"articles: {store.article_count}", file=out)
+    print(f"sources: {len(sources)}", file=out)
+    for source in sources:
+        print(f"  {clean_line(source.source_id)} ({clean_line(source.name)}): {source.count}", file=out)
+    print(f"duplicates collapsed: {store.duplicates}", file=out)
+    skipped = store.skipped_count
+    print(f"problems: {len(store.problems)} ({skipped} skipped, {len(store.problems) - skipped} warnings)", file=out)
+    for problem in sorted(store.problems, key=lambda p: (p.path, p.reason)):
+        kind = "skipped" if problem.skipped else "warning"
+        print(f"  {visible_controls(problem.path)}: {kind}: {clean_line(problem.reason)}", file=out)
+    if store.article_count == 0:
+        return 2
+    return 1 if store.problems else 0
+
+
+def run_search(store: Store, query: str) -> int:
+    """One line per matching article, newest first; exit 1 when nothing matches."""
+    slots = store.view(query=query)
+    for slot in slots.tolist():
+        article = store.articles[slot]
+        print(f"{article.date_text}\t{article.source_name}\t{article.title}\t{visible_controls(article.path)}")
+    return 0 if len(slots) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

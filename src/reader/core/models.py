@@ -1,0 +1,75 @@
+"""Plain data the reader passes around: articles, sources, problems.
+
+Frozen dataclasses of hashable, display-safe values. Every string in here has already been
+through `text.clean_line`, so any layer may show it; none of it is markup.
+Deliberately not here: loading, parsing or search logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One post as the list and the search know it; the body is re-read when opened."""
+
+    identity: str
+    """The canonical URL from the body's autolink, else the file path; duplicates share it."""
+    path: str
+    """The file this article came from (the newest file when several share the identity)."""
+    title: str
+    """Display-safe, one line."""
+    date: datetime
+    """Timezone-aware publication time."""
+    source_id: str
+    """The `categories` value, e.g. `xinhuashe`."""
+    source_name: str
+    """The `tags` value without its trailing `新闻`, e.g. `新华社`; falls back to the id."""
+    url: str | None
+    """The article's original http(s) URL, if the body gives one."""
+
+    @property
+    def date_text(self) -> str:
+        """`YYYY-MM-DD HH:MM` in the article's own offset, as the list shows it."""
+        return self.date.strftime("%Y-%m-%d %H:%M")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A file that could not be read as an article, or was read with a caveat."""
+
+    path: str
+    """The file's path, exactly as found (make it visible with `text.visible_controls`)."""
+    reason: str
+    """One line saying what is wrong, e.g. `front matter is not closed by '---'`."""
+    skipped: bool = True
+    """True when the file is not in the corpus; False for a loaded file with a warning."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A news source with its counts, as the sidebar shows it."""
+
+    source_id: str
+    """The `categories` id; the empty string stands for "all sources"."""
+    name: str
+    """Display name."""
+    count: int
+    """Articles from this source."""
+    unread: int
+    """Of those, how many are not read this session."""
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """The loader's result for one good file: the article plus its folded search text."""
+
+    article: Article
+    search_text: str
+    """Folded (see `text.fold`) title, source name and body text, for the search index."""
+    size: int
+    """File size in bytes when read, for the cache key."""
+    mtime_ns: int
+    """File modification time when read, for the cache key."""

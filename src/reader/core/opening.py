@@ -1,0 +1,62 @@
+"""Open one article for reading: re-read its file, parse the body, render it to width.
+
+The store keeps only metadata and folded search text, so the body is read again here,
+when the user opens the article (a few ms). Parsed documents are cached, so re-wrapping
+after a resize or re-highlighting for a new query does not parse again.
+Deliberately not here: widgets; `render.py` turns the document into Rich text.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from reader.core.document import Document, parse_document
+from reader.core.frontmatter import FrontMatterError, split_front_matter
+from reader.core.loader import DEFAULT_MAX_BYTES, decode
+from reader.core.models import Article
+from reader.core.render import RenderedArticle, render_article
+
+
+class ArticleUnavailable(Exception):
+    """The article's file can no longer be read; the message says why, in one line."""
+
+
+class ArticleOpener:
+    """Reads, parses and renders articles, keeping the last few parsed documents."""
+
+    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES, keep: int = 32) -> None:
+        self.max_bytes = max_bytes
+        self._documents: OrderedDict[str, Document] = OrderedDict()
+        self._keep = keep
+
+    def document(self, article: Article) -> Document:
+        """The parsed body of `article` (cached by path)."""
+        cached = self._documents.get(article.path)
+        if cached is not None:
+            self._documents.move_to_end(article.path)
+            return cached
+        document = parse_document(self._read_body(article.path))
+        self._documents[article.path] = document
+        if len(self._documents) > self._keep:
+            self._documents.popitem(last=False)
+        return document
+
+    def render(self, article: Article, width: int, terms: tuple[str, ...] = ()) -> RenderedArticle:
+        """The article laid out for a pane `width` cells wide, with `terms` highlighted."""
+        document = self.document(article)
+        return render_article(
+            article.title, article.source_name, article.date_text, document, width, terms
+        )
+
+    def _read_body(self, path: str) -> str:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read(self.max_bytes + 1)
+        except OSError as error:
+            raise ArticleUnavailable(f"cannot read the file: {error.strerror or error}") from None
+        try:
+            text, _ = decode(data[: self.max_bytes])
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            return split_front_matter(text)[1]
+        except (ValueError, FrontMatterError) as error:
+            raise ArticleUnavailable(f"the file changed and is no longer a post: {error}") from None

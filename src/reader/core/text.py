@@ -1,0 +1,98 @@
+"""Text hygiene shared by every layer: make corpus text safe to show, and fold it for search.
+
+Everything a corpus file contains is untrusted. `clean_text` removes what could act on a
+terminal (C0/C1 controls, DEL, bidi overrides, lone surrogates) so the UI and the CLI can
+print the rest as plain text. `fold` is the one normalisation search uses on both the
+query and the haystack: NFKC plus case folding, so `５Ｇ` finds `5G` and `IPv6` finds `ipv6`.
+
+Deliberately not here: HTML or Markdown handling (see `body.py`, `document.py`).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# C0 controls except \t and \n, DEL, C1 controls, bidi embeddings/overrides/isolates,
+# marks that reorder text, the BOM, and lone surrogates (YAML "\ud800" can produce one).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+_UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\t\n]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+
+
+def clean_text(text: str) -> str:
+    """Remove characters that could act on a terminal; keep newlines and tabs."""
+    return _UNSAFE.sub("", text)
+
+
+def clean_line(text: str) -> str:
+    """`clean_text` for one-line places (titles, list rows): also flattens newlines/tabs."""
+    text = _UNSAFE_OR_NEWLINE.sub(lambda m: " " if m.group() in "\t\n" else "", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def visible_controls(text: str) -> str:
+    """Show unsafe characters the way `less` does (`^[`, `<U+202E>`), for paths and reasons.
+
+    Used where silently dropping a character would hide what is really there, such as a
+    file name with an escape sequence in it.
+    """
+
+    def show(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if code < 0x20:
+            return "^" + chr(code + 0x40)
+        if code == 0x7F:
+            return "^?"
+        return f"<U+{code:04X}>"
+
+    return _UNSAFE_OR_NEWLINE.sub(show, text)
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    return unicodedata.normalize("NFKC", char).casefold()
+
+
+def fold(text: str) -> str:
+    """NFKC + casefold, the normal form of every search haystack and query.
+
+    Only characters that change are normalised one by one: full NFKC over a whole Chinese
+    article is ~250 µs, and almost every character of it is already in normal form.
+    """
+    if text.isascii():
+        return text.lower()
+    return "".join(map(_fold_char, text))
+
+
+def fold_with_map(text: str) -> tuple[str, list[int]]:
+    """Fold `text` and return, for each folded character, the index of its source character.
+
+    The reading pane highlights hits found in folded text on the original text; a few
+    characters fold to several (`…` -> `...`), so positions need this map.
+    """
+    folded: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        piece = _fold_char(char)
+        folded.append(piece)
+        origin.extend([index] * len(piece))
+    return "".join(folded), origin
+
+
+def query_terms(query: str) -> tuple[str, ...]:
+    """Split a search query into folded terms; every term must match (AND).
+
+    Whitespace (including the ideographic space) separates terms. Duplicates and terms
+    contained in another term are dropped because they cannot narrow the result further.
+    """
+    terms = [t for t in fold(clean_line(query)).split() if t]
+    unique: list[str] = []
+    for term in sorted(set(terms), key=len, reverse=True):
+        if not any(term in longer for longer in unique):
+            unique.append(term)
+    return tuple(unique)

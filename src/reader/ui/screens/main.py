@@ -1,0 +1,410 @@
+"""The main screen: sources | articles | reading pane, and the state that ties them together.
+
+The screen owns the state (store, source, query, open article) and translates between
+its children: widgets post messages up, the screen pushes data down. Loading and
+searching run in thread workers; results come back to the UI thread before they touch
+any widget.
+"""
+
+from __future__ import annotations
+
+import time
+import webbrowser
+from collections.abc import Sequence
+from urllib.parse import urlsplit
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from reader.core.loader import Batch, iter_load
+from reader.core.opening import ArticleOpener, ArticleUnavailable
+from reader.core.search import SlotArray
+from reader.core.store import ALL_SOURCES, Store
+from reader.core.text import clean_line, query_terms
+from reader.ui.widgets.article_list import ArticleList
+from reader.ui.widgets.reading_pane import ReadingPane
+from reader.ui.widgets.search_box import SearchBox
+from reader.ui.widgets.source_sidebar import SourceSidebar
+
+SEARCH_DELAY = 0.05
+"""Seconds of typing pause before a search runs (each keystroke restarts the wait)."""
+REFRESH_INTERVAL = 0.25
+"""While loading, redraw list and counts at most this often."""
+
+
+class MainScreen(Screen[None]):
+    """Three panes, a status line and the footer."""
+
+    BINDINGS = [
+        Binding("slash", "search", "Search", tooltip="Search titles, bodies and sources", id="search"),
+        Binding("escape", "back", "Back", show=False, id="back"),
+        Binding("n", "hit(1)", "Next hit", id="next-hit"),
+        Binding("N", "hit(-1)", "Prev hit", show=False, id="previous-hit"),
+        Binding("left_square_bracket", "step_article(-1)", "Prev article", show=False, id="previous-article"),
+        Binding("right_square_bracket", "step_article(1)", "Next article", show=False, id="next-article"),
+        Binding("space", "page_article", "Page", tooltip="Page the article down", id="page-article"),
+        Binding("m", "toggle_read", "Read/unread", id="toggle-read"),
+        Binding("o", "open_link", "Open link", tooltip="Open the article's link in the browser", id="open-link"),
+        Binding("exclamation_mark", "show_problems", "Problems", show=False, id="show-problems"),
+    ]
+
+    source_id: reactive[str] = reactive(ALL_SOURCES)
+    """The source the list shows ("" for all)."""
+    search_query: reactive[str] = reactive("")
+    """The search the list is narrowed by ("" for none)."""
+    is_loading: reactive[bool] = reactive(False)
+    """True while the corpus is still being read."""
+
+    def __init__(self, paths: Sequence[str], max_bytes: int, use_cache: bool = True) -> None:
+        super().__init__()
+        self.paths = list(paths)
+        self.max_bytes = max_bytes
+        self.use_cache = use_cache
+        self.store = Store()
+        """Everything loaded so far."""
+        self.opener = ArticleOpener(max_bytes)
+        self.open_slot: int | None = None
+        """The article in the reading pane."""
+        self._progress = ""
+        self._last_refresh = 0.0
+        self._search_timer: Timer | None = None
+        self._before_search: tuple[str, int | None] | None = None
+        self._load_started = 0.0
+        self._hit_status = ""
+
+    # --- layout ----------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield SourceSidebar(id="sources")
+            with Vertical(id="list-column"):
+                yield SearchBox(id="search")
+                yield ArticleList(id="articles")
+            yield ReadingPane(id="reader")
+        yield Static(id="status", markup=False)
+        yield Footer()
+
+    @property
+    def sidebar(self) -> SourceSidebar:
+        return self.query_one(SourceSidebar)
+
+    @property
+    def article_list(self) -> ArticleList:
+        return self.query_one(ArticleList)
+
+    @property
+    def reading_pane(self) -> ReadingPane:
+        return self.query_one(ReadingPane)
+
+    @property
+    def search_box(self) -> SearchBox:
+        return self.query_one(SearchBox)
+
+    def on_mount(self) -> None:
+        self.article_list.store = self.store
+        self.sidebar.border_title = "来源 Sources"
+        self.article_list.border_title = "文章 Articles"
+        self.reading_pane.border_title = "阅读 Reader"
+        self.article_list.focus()
+        self.reload()
+
+    # --- loading ---------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """(Re)read the corpus from disk in the background."""
+        self.store = Store()
+        self.article_list.store = self.store
+        self.open_slot = None
+        self.reading_pane.show(None)
+        self.is_loading = True
+        self._progress = "finding files…"
+        self._load_started = time.monotonic()
+        self.article_list.empty_message = "Loading…"
+        self.refresh_views()
+        self.load_corpus()
+
+    @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
+    def load_corpus(self) -> None:
+        """Read the corpus batch by batch; each batch is added on the UI thread."""
+        worker = get_current_worker()
+        store = self.store
+        for batch in iter_load(self.paths, self.max_bytes):
+            if worker.is_cancelled:
+                return
+            self.app.call_from_thread(self.add_batch, store, batch)
+        self.app.call_from_thread(self.loading_finished, store)
+
+    def add_batch(self, store: Store, batch: Batch) -> None:
+        if store is not self.store:
+            return  # a reload replaced this load
+        store.add(batch.posts, batch.problems)
+        phase = "reading" if batch.phase == "reading" else batch.phase
+        self._progress = f"{phase} {batch.done:,}/{batch.total:,}"
+        now = time.monotonic()
+        if now - self._last_refresh > REFRESH_INTERVAL or self.open_slot is None:
+            self._last_refresh = now
+            self.refresh_views()
+
+    def loading_finished(self, store: Store) -> None:
+        if store is not self.store:
+            return
+        self.is_loading = False
+        seconds = time.monotonic() - self._load_started
+        self._progress = f"loaded in {seconds:.1f} s"
+        self.article_list.empty_message = "No articles" if not self.search_query else "No matches"
+        self.refresh_views()
+        if store.skipped_count:
+            self.notify(
+                f"{store.skipped_count} file(s) skipped; press ! to see why.",
+                title="Some files could not be read",
+                severity="warning",
+            )
+
+    # --- views -----------------------------------------------------------------------
+
+    def refresh_views(self) -> None:
+        """Redraw sources, list and status from the store (search runs in a worker)."""
+        self.sidebar.show_sources(self.store.sources(), self.source_id)
+        if self.search_query.strip():
+            self.schedule_search(0)
+        else:
+            self.show_slots(self.store.view(self.source_id), "")
+        self.update_status()
+
+    def show_slots(self, slots: SlotArray, query: str) -> None:
+        terms = query_terms(query)
+        keep = self.article_list.highlighted_slot
+        if keep is None:
+            keep = self.open_slot
+        self.article_list.empty_message = (
+            "Loading…" if self.is_loading and not len(slots)
+            else f"No matches for “{clean_line(query)}”" if terms else "No articles"
+        )
+        self.article_list.show(slots, keep_slot=keep, terms=terms)
+        self.update_status()
+
+    def update_status(self) -> None:
+        store = self.store
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f" {store.article_count:,} articles", "bold")
+        shown = len(self.article_list.slots)
+        if self.search_query.strip():
+            text.append(f" · {shown:,} match “{clean_line(self.search_query)}”", "bold")
+            if self.reading_pane.rendered is not None:
+                text.append(f" · {self.reading_pane.rendered.hit_count} hits in article")
+                if self._hit_status:
+                    text.append(f" ({self._hit_status}, n/N)")
+        elif self.source_id:
+            text.append(f" · {shown:,} in source")
+        if store.duplicates:
+            text.append(f" · {store.duplicates:,} duplicates collapsed", "dim")
+        if store.skipped_count:
+            text.append(f" · {store.skipped_count} skipped (!)", "bold yellow")
+        if self._progress:
+            text.append(f" · {self._progress}", "dim" if not self.is_loading else "bold")
+        self.query_one("#status", Static).update(text)
+
+    # --- sources and list ------------------------------------------------------------
+
+    @on(SourceSidebar.Chosen)
+    def choose_source(self, event: SourceSidebar.Chosen) -> None:
+        self.source_id = event.source_id
+
+    def watch_source_id(self) -> None:
+        self.refresh_views()
+
+    @on(ArticleList.Opened)
+    def open_from_list(self, event: ArticleList.Opened) -> None:
+        self.open_article(event.slot)
+        self.reading_pane.focus()
+
+    @on(ArticleList.Highlighted)
+    def follow_highlight(self, event: ArticleList.Highlighted) -> None:
+        self.refresh_bindings()
+
+    def open_article(self, slot: int) -> None:
+        """Show `slot` in the reading pane and mark it read."""
+        article = self.store.articles[slot]
+        self.open_slot = slot
+        terms = query_terms(self.search_query)
+        pane = self.reading_pane
+        try:
+            pane.show(self.opener.render(article, self._pane_width(), terms))
+        except ArticleUnavailable as error:
+            pane.show_message(str(error))
+        pane.border_title = clean_line(article.title)
+        self._hit_status = ""
+        if not self.store.is_read(slot):
+            self.store.set_read(slot, True)
+            self.sidebar.show_sources(self.store.sources(), self.source_id)
+        self.article_list.refresh()
+        self.update_status()
+        self.refresh_bindings()
+
+    def _pane_width(self) -> int:
+        return max(self.reading_pane.size.width - 2, 20)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._rewrap)
+
+    def _rewrap(self) -> None:
+        if self.open_slot is not None and self.reading_pane.rendered is not None:
+            article = self.store.articles[self.open_slot]
+            rendered = self.opener.render(article, self._pane_width(), query_terms(self.search_query))
+            self.reading_pane.show(rendered, keep_position=True)
+
+    # --- search ----------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.search_box
+        if not box.has_class("-active"):
+            self._before_search = (self.search_query, self.article_list.highlighted_slot)
+        box.add_class("-active")
+        box.focus()
+
+    @on(Input.Changed, "#search")
+    def query_typed(self, event: Input.Changed) -> None:
+        self.search_query = event.value
+
+    def watch_search_query(self) -> None:
+        self.schedule_search(SEARCH_DELAY)
+
+    def schedule_search(self, delay: float) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(delay, self.run_search) if delay else None
+        if not delay:
+            self.run_search()
+
+    def run_search(self) -> None:
+        query, source = self.search_query, self.source_id
+        if not query_terms(query):
+            self.show_slots(self.store.view(source), "")
+            self._rehighlight_article()
+            return
+        self.search_worker(self.store, source, query)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def search_worker(self, store: Store, source: str, query: str) -> None:
+        slots = store.view(source, query)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self.search_done, store, source, query, slots)
+
+    def search_done(self, store: Store, source: str, query: str, slots: SlotArray) -> None:
+        if (store, source, query) != (self.store, self.source_id, self.search_query):
+            return  # stale: the user typed on, or switched source
+        self.show_slots(slots, query)
+        self._rehighlight_article()
+
+    def _rehighlight_article(self) -> None:
+        if self.open_slot is not None and self.reading_pane.rendered is not None:
+            article = self.store.articles[self.open_slot]
+            rendered = self.opener.render(article, self._pane_width(), query_terms(self.search_query))
+            self.reading_pane.show(rendered, keep_position=True)
+            self.update_status()
+
+    @on(Input.Submitted, "#search")
+    def keep_search(self, event: Input.Submitted) -> None:
+        self.search_box.remember(event.value)
+        self.article_list.focus()
+
+    @on(SearchBox.Cancelled)
+    def cancel_search(self) -> None:
+        previous_query, previous_slot = self._before_search or ("", None)
+        self._before_search = None
+        self.search_box.value = previous_query
+        self.search_box.set_class(bool(previous_query), "-active")
+        self.search_query = previous_query
+        self.schedule_search(0)
+        if previous_slot is not None:
+            self.article_list.show(self.article_list.slots, keep_slot=previous_slot,
+                                   terms=query_terms(previous_query))
+        self.article_list.focus()
+
+    def action_back(self) -> None:
+        """Esc: leave the reading pane, then clear an active search."""
+        if self.focused is self.reading_pane:
+            self.article_list.focus()
+        elif self.search_query:
+            self._before_search = None
+            self.search_box.value = ""
+            self.search_box.remove_class("-active")
+            self.search_query = ""
+            self.schedule_search(0)
+
+    def action_hit(self, direction: int) -> None:
+        if not query_terms(self.search_query):
+            self.notify("No search is active: press / to search.", severity="information")
+            return
+        if self.open_slot is None and self.article_list.highlighted_slot is not None:
+            self.open_article(self.article_list.highlighted_slot)
+        number = self.reading_pane.jump_hit(direction)
+        total = len(self.reading_pane.hit_lines)
+        if number is None:
+            self.notify("No hits in this article.", severity="information")
+        else:
+            self._hit_status = f"hit line {number}/{total}"
+            self.update_status()
+
+    # --- articles --------------------------------------------------------------------
+
+    def action_step_article(self, step: int) -> None:
+        article_list = self.article_list
+        if not len(article_list.slots):
+            return
+        article_list.cursor = max(0, min(article_list.cursor + step, len(article_list.slots) - 1))
+        slot = article_list.highlighted_slot
+        if slot is not None:
+            self.open_article(slot)
+
+    def action_page_article(self) -> None:
+        if self.open_slot is None and self.article_list.highlighted_slot is not None:
+            self.open_article(self.article_list.highlighted_slot)
+            return
+        self.reading_pane.action_page(1)
+
+    def action_toggle_read(self) -> None:
+        slot = self.article_list.highlighted_slot
+        if self.focused is self.reading_pane and self.open_slot is not None:
+            slot = self.open_slot
+        if slot is None:
+            return
+        self.store.set_read(slot, not self.store.is_read(slot))
+        self.sidebar.show_sources(self.store.sources(), self.source_id)
+        self.article_list.refresh()
+
+    def action_open_link(self) -> None:
+        slot = self.open_slot if self.open_slot is not None else self.article_list.highlighted_slot
+        if slot is None:
+            return
+        url = self.store.articles[slot].url
+        if not url:
+            self.notify("This article has no link.", severity="warning")
+            return
+        if urlsplit(url).scheme.lower() not in ("http", "https"):
+            self.notify(f"Refused to open a non-web link: {escape(url[:80])}", severity="error")
+            return
+        opened = webbrowser.open(url)  # a list of argv-style launchers, never a shell
+        self.notify(escape(url[:100]), title="Opened in browser" if opened else "No browser found")
+
+    def action_show_problems(self) -> None:
+        from reader.ui.screens.problems import ProblemsScreen
+
+        self.app.push_screen(ProblemsScreen(self.store.problems))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hit":
+            return True if query_terms(self.search_query) else None
+        if action in ("toggle_read", "open_link"):
+            has_article = self.open_slot is not None or self.article_list.highlighted_slot is not None
+            return True if has_article else None
+        return True
