@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -37,6 +37,8 @@ from reader.ui.widgets.source_sidebar import SourceSidebar
 
 SEARCH_DELAY = 0.05
 """Seconds of typing pause before a search runs (each keystroke restarts the wait)."""
+NARROW_WIDTH = 110
+"""Terminal width below which the layout stacks (see `-narrow` in styles/app.tcss)."""
 REFRESH_INTERVAL = 0.25
 """While loading, redraw list and counts at most this often."""
 
@@ -158,8 +160,8 @@ class MainScreen(Screen[None]):
         if store is not self.store:
             return
         self.is_loading = False
-        seconds = time.monotonic() - self._load_started
-        self._progress = f"loaded in {seconds:.1f} s"
+        self._progress = ""
+        self.log.info(f"corpus loaded in {time.monotonic() - self._load_started:.2f} s")
         self.article_list.empty_message = "No articles" if not self.search_query else "No matches"
         self.refresh_views()
         if store.skipped_count:
@@ -253,7 +255,9 @@ class MainScreen(Screen[None]):
     def _pane_width(self) -> int:
         return max(self.reading_pane.size.width - 2, 20)
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        # Below NARROW_WIDTH the sidebar goes and the list stacks above the article.
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
         self.call_after_refresh(self._rewrap)
 
     def _rewrap(self) -> None:
@@ -266,7 +270,7 @@ class MainScreen(Screen[None]):
 
     def action_search(self) -> None:
         box = self.search_box
-        if not box.has_class("-active"):
+        if self.focused is not box:
             self._before_search = (self.search_query, self.article_list.highlighted_slot)
         box.add_class("-active")
         box.focus()

@@ -62,8 +62,7 @@ Links are numbered `[1]` and listed at the end; **o** opens the article's own li
         self._lines = text.split("\n", allow_blank=True)
         self._strips.clear()
         self.set_reactive(ReadingPane.hit_index, -1)
-        width = max((line.cell_len for line in self._lines), default=0)
-        self.virtual_size = Size(min(width, self.size.width), len(self._lines))
+        self.virtual_size = Size(self.size.width, len(self._lines))
         if not keep_position:
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.refresh()
