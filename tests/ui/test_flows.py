@@ -189,3 +189,16 @@ async def test_empty_corpus_says_so(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.main_screen.article_list.empty_message == "No articles"
+
+
+async def test_q_is_typeable_in_search_and_quits_elsewhere() -> None:
+    app = ReaderApp([str(SAMPLE)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "q", "f", "i", "i")
+        await settle(pilot)
+        assert app.main_screen.search_box.value == "qfii"
+        assert app.is_running
+        await pilot.press("escape", "q")
+        await pilot.pause()
+        assert not app.is_running

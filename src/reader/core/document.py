@@ -371,7 +371,7 @@ def _table_of(table: Tag) -> Table | None:
     rows: list[tuple[str, ...]] = []
     first_is_header = False
     for row in table.find_all("tr"):
-        if row.find_parent("table") is not table:
+        if not isinstance(row, Tag) or row.find_parent("table") is not table:
             continue  # rows of a nested table belong to its cell text
         cells = [c for c in row.children if isinstance(c, Tag) and c.name in ("td", "th")]
         if not cells:

@@ -20,6 +20,7 @@ What it deliberately avoids:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, set_cell_size
@@ -119,7 +120,13 @@ class _LineBreaker:
         self.used = 0
 
     def _gap(self, position: int) -> int:
-        return 0 if self.start < 0 else cell_len(self.plain[self.end : position])
+        """Cells of the spaces between the line's end and `position`."""
+        between = position - self.end
+        if self.start < 0 or between == 0:
+            return 0
+        if between == 1 and self.plain[self.end] == " ":  # the usual case, kept cheap
+            return 1
+        return cell_len(self.plain[self.end : position])
 
     def _next_line_start(self, position: int) -> int:
         """`position`, or earlier so that punctuation is not split from its text."""
@@ -159,20 +166,20 @@ class _LineBreaker:
     def fill(self, start: int, end: int, char_cells: int) -> None:
         """Add a run of same-width characters that may break anywhere (CJK, long words)."""
         position = start
-        while position < end:
+        while True:
             if self.start < 0:
                 self.start = self.end = position
             gap = self._gap(position)
             room = (self.width - self.used - gap) // char_cells
-            if room <= 0:
-                self._break(position)
-                continue
-            cut = min(position + room, end)
-            self.used += gap + (cut - position) * char_cells
-            self.last_unit, self.end = cut - 1, cut
-            position = cut
-            if position < end:
-                self._break(position)
+            if room >= end - position:  # the rest of the run fits on this line
+                self.used += gap + (end - position) * char_cells
+                self.last_unit, self.end = end - 1, end
+                return
+            if room > 0:
+                position += room
+                self.used += gap + room * char_cells
+                self.last_unit, self.end = position - 1, position
+            self._break(position)
 
     def finish(self) -> list[tuple[int, int]]:
         if self.start >= 0 and self.end > self.start:
@@ -270,11 +277,26 @@ def _block_lines(block: Block, width: int) -> list[Text]:
 
 
 def _column_widths(rows: list[list[str]], budget: int) -> list[int]:
-    """Natural column widths, shrinking the widest column until they fit `budget`."""
-    widths = [min(budget, max(1, *(cell_len(row[c]) for row in rows))) for c in range(len(rows[0]))]
-    while sum(widths) > budget:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
+    """Natural column widths, the widest capped at one limit so that they fit `budget`.
+
+    `budget` is at least the number of columns, so a cap of 1 always fits.
+    """
+    natural = [max(1, *(cell_len(row[c]) for row in rows)) for c in range(len(rows[0]))]
+    if sum(natural) <= budget:
+        return natural
+    low, high = 1, max(natural)  # binary search for the largest cap that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if sum(min(w, middle) for w in natural) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    widths = [min(w, low) for w in natural]
+    spare = budget - sum(widths)
+    for index, w in enumerate(natural):  # hand out what the cap left over, left to right
+        if spare and w > widths[index]:
+            widths[index] += 1
+            spare -= 1
     return widths
 
 
@@ -319,10 +341,14 @@ def _table_lines(table: Table, width: int) -> list[Text]:
 
 def _header_lines(title: str, source_name: str, date_text: str, url: str | None, width: int) -> list[Text]:
     lines = _wrap(Text(_display(clean_line(title)), TITLE_STYLE), width)
-    parts = [clean_line(part) for part in (source_name, date_text, url or "")]
-    meta = " · ".join(_display(part) for part in parts if part)
-    if meta:
-        lines += _wrap(Text(meta, META_STYLE), width)
+    parts = [_display(clean_line(part)) for part in (source_name, date_text)]
+    meta = " · ".join(part for part in parts if part)
+    address = _display(clean_line(url or ""))
+    if address and cell_len(f"{meta} · {address}") <= width:
+        meta, address = f"{meta} · {address}" if meta else address, ""
+    # A URL too long for the line gets lines of its own rather than a dangling " ·".
+    for part in (meta, address):
+        lines += _wrap(Text(part, META_STYLE), width)
     return lines
 
 
@@ -335,7 +361,9 @@ def _links_lines(document: Document, width: int) -> list[Text]:
     return lines
 
 
-def _article_lines(title: str, source_name: str, date_text: str, document: Document, width: int) -> list[Text]:
+def _article_lines(
+    title: str, source_name: str, date_text: str, document: Document, width: int
+) -> list[Text]:
     lines = _header_lines(title, source_name, date_text, document.url, width)
     for block in document.blocks:
         block_lines = _block_lines(block, width)
@@ -344,24 +372,28 @@ def _article_lines(title: str, source_name: str, date_text: str, document: Docum
     return lines + _links_lines(document, width)
 
 
-def _highlight(line: Text, terms: tuple[str, ...]) -> int:
-    """Stylize every occurrence of `terms` in `line`; return how many there were."""
+def _term_runs(terms: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Each term with a pattern matching a run of back-to-back occurrences of it."""
+    return tuple((term, re.compile(f"(?:{re.escape(term)})+")) for term in terms)
+
+
+def _highlight(line: Text, terms: tuple[tuple[str, re.Pattern[str]], ...]) -> int:
+    """Stylize every occurrence of the terms in `line`; return how many there were."""
     plain = line.plain
     folded = fold(plain)
-    if not any(term in folded for term in terms):
+    if not any(term in folded for term, _ in terms):
         return 0  # most lines: no hit, and no need for the slower fold_with_map
     # Folding never yields an empty string, so equal lengths mean a one-to-one map.
-    origin = range(len(plain)) if len(folded) == len(plain) else fold_with_map(plain)[1]
-    hits: list[tuple[int, int]] = []
-    for term in terms:
-        found = folded.find(term)
-        while found >= 0:
-            end = found + len(term)
-            hits.append((origin[found], origin[end - 1] + 1))
-            found = folded.find(term, end)
-    for start, end in _merged(hits):  # one span per run keeps "字字字…" cheap
+    origin: Sequence[int] = range(len(plain)) if len(folded) == len(plain) else fold_with_map(plain)[1]
+    count = 0
+    runs: list[tuple[int, int]] = []
+    for term, run in terms:
+        count += folded.count(term)
+        # One span per run of hits keeps a line like "字字字…" cheap to style.
+        runs += [(origin[m.start()], origin[m.end() - 1] + 1) for m in run.finditer(folded)]
+    for start, end in _merged(runs):
         line.stylize(HIGHLIGHT_STYLE, start, end)
-    return len(hits)
+    return count
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -396,8 +428,9 @@ def render_article(
     hit_lines: list[int] = []
     hit_count = 0
     if terms:
+        term_runs = _term_runs(terms)
         for number, line in enumerate(lines):
-            found = _highlight(line, terms)
+            found = _highlight(line, term_runs)
             if found:
                 hit_lines.append(number)
                 hit_count += found

@@ -42,7 +42,8 @@ class ReaderApp(App[None]):
     CSS_PATH = [STYLESHEET]
     COMMANDS = App.COMMANDS | {JumpProvider}
     BINDINGS = [
-        Binding("q", "quit", "Quit", priority=True, id="quit"),
+        # Not priority: `q` must stay typeable in the search box (Ctrl+Q always quits).
+        Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark,f1", "show_keys", "Keys", tooltip="List every key", id="show-keys"),
         Binding("ctrl+r", "reload", "Reload", show=False, tooltip="Re-read the corpus from disk", id="reload"),
     ]
