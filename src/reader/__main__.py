@@ -2,4 +2,6 @@
 
 from reader.cli import main
 
-raise SystemExit(main())
+# The guard matters: the loader's worker processes (spawn/forkserver) re-import __main__.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -50,10 +50,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     paths = args.paths or [str(sample_data_dir())]
     max_bytes = max(int(args.max_size * 2**20), 1)
+    use_cache = not args.no_cache
     if args.check:
-        return run_check(load_store(paths, max_bytes))
+        return run_check(load_store(paths, max_bytes, use_cache=use_cache))
     if args.search is not None:
-        return run_search(load_store(paths, max_bytes), args.search)
+        return run_search(load_store(paths, max_bytes, use_cache=use_cache), args.search)
     from reader.ui.app import ReaderApp  # Textual is only imported for the TUI
 
     ReaderApp(paths, max_bytes=max_bytes, use_cache=not args.no_cache).run()

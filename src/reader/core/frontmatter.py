@@ -27,8 +27,6 @@ MAX_HEADER_CHARS = 64 * 1024
 CHINA_TIME = timezone(timedelta(hours=8))
 """Dates without an offset are taken as China time: the corpus is Chinese news."""
 
-_CLOSING = re.compile(r"^---[ \t]*$", re.MULTILINE)
-_OPENING = re.compile(r"---[ \t]*\n")
 
 
 class FrontMatterError(ValueError):
@@ -37,55 +35,77 @@ class FrontMatterError(ValueError):
 
 def split_front_matter(text: str) -> tuple[str, str]:
     """Return (header, body) of a post whose text starts with a `---` line."""
-    opening = _OPENING.match(text)
-    if opening is None:
+    first_end = text.find("\n")
+    if not text.startswith("---") or first_end < 0 or text[3:first_end].strip(" \t"):
         raise FrontMatterError("no front matter (the file does not start with '---')")
-    closing = _CLOSING.search(text, opening.end() - 1, opening.end() + MAX_HEADER_CHARS)
+    closing = _find_closing(text, first_end, first_end + 1 + MAX_HEADER_CHARS)
     if closing is None:
-        if _CLOSING.search(text, opening.end() - 1):
+        if _find_closing(text, first_end, len(text)) is not None:
             raise FrontMatterError(f"front matter is longer than {MAX_HEADER_CHARS} characters")
         raise FrontMatterError("front matter is not closed by a '---' line")
-    header = text[opening.end() : closing.start()]
-    body = text[closing.end() + 1 :]
-    return header, body
+    line_start, line_end = closing
+    return text[first_end + 1 : line_start], text[line_end + 1 :]
+
+
+def _find_closing(text: str, start: int, limit: int) -> tuple[int, int] | None:
+    """(start, end) of the first `---[ \t]*` line whose newline is at or after `start`."""
+    position = start
+    while True:
+        found = text.find("\n---", position, limit + 1)
+        if found < 0:
+            return None
+        line_start = found + 1
+        line_end = text.find("\n", line_start)
+        if line_end < 0:
+            line_end = len(text)
+        if line_start + 3 <= limit and not text[line_start + 3 : line_end].strip(" \t"):
+            return line_start, line_end
+        position = line_start
 
 
 # --- fast path -------------------------------------------------------------------------
 
-_FAST_LINE = re.compile(r"([a-z_]+): (.*)")
 _QUOTED = re.compile(
     r'"((?:[^"\\\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]|\\["\\])*)"'
 )
+_ESCAPE = re.compile(r'\\(["\\])')
 _PLAIN = re.compile(r"[A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff-]*")
 _YAML_WORDS = frozenset(
     "y n yes no on off true false null".split()
 )  # plain scalars PyYAML would turn into bool/None
 _DATE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2})( [+-]\d{4})?)?"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2}):([0-9]{2})( [+-][0-9]{4})?)?"
 )
 
 
 def _fast_value(raw: str) -> Any:
     """The value PyYAML would give for `raw`, or raise LookupError if unsure."""
-    quoted = _QUOTED.fullmatch(raw)
-    if quoted:
-        return quoted.group(1).replace('\\"', '"').replace("\\\\", "\\")
-    if _PLAIN.fullmatch(raw) and raw.lower() not in _YAML_WORDS and not raw[-1] == "-":
+    if raw.startswith('"'):
+        quoted = _QUOTED.fullmatch(raw)
+        if quoted is None:
+            raise LookupError(raw)
+        value = quoted.group(1)
+        return _ESCAPE.sub(r"\1", value) if "\\" in value else value
+    if "0" <= raw[:1] <= "9":
+        return _fast_date(raw)
+    if _PLAIN.fullmatch(raw) and raw.lower() not in _YAML_WORDS and raw[-1] != "-":
         return raw
-    stamp = _DATE.fullmatch(raw)
-    if stamp:
-        year, month, day, hour, minute, second, offset = stamp.groups()
-        if offset:  # PyYAML's timestamp needs "+08:00", so "+0800" stays a string
-            return raw
-        try:
-            if hour is None:
-                return date(int(year), int(month), int(day))
-            return datetime(
-                int(year), int(month), int(day), int(hour), int(minute), int(second)
-            )
-        except ValueError:
-            raise LookupError(raw) from None
     raise LookupError(raw)
+
+
+def _fast_date(raw: str) -> Any:
+    stamp = _DATE.fullmatch(raw)
+    if stamp is None:
+        raise LookupError(raw)
+    year, month, day, hour, minute, second, offset = stamp.groups()
+    if offset:  # PyYAML's timestamp needs "+08:00", so "+0800" stays a string
+        return raw
+    try:
+        if hour is None:
+            return date(int(year), int(month), int(day))
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
+    except ValueError:
+        raise LookupError(raw) from None
 
 
 def parse_header_fast(header: str) -> dict[str, Any] | None:
@@ -94,14 +114,19 @@ def parse_header_fast(header: str) -> dict[str, Any] | None:
     for line in header.split("\n"):
         if not line:
             continue
-        match = _FAST_LINE.fullmatch(line)
-        if match is None or match.group(1) in result:
+        key, colon, raw = line.partition(": ")
+        if not colon or not raw or key in result or not _is_fast_key(key):
             return None
         try:
-            result[match.group(1)] = _fast_value(match.group(2))
+            result[key] = _fast_value(raw)
         except LookupError:
             return None
     return result or None
+
+
+def _is_fast_key(key: str) -> bool:
+    """Lower-case ASCII letters and underscores, starting with a letter."""
+    return key.isascii() and key.islower() and key.replace("_", "").isalpha() and key[0] != "_"
 
 
 def parse_header(header: str) -> dict[str, Any]:
@@ -143,6 +168,9 @@ def parse_date(value: Any) -> datetime | None:
         return datetime(value.year, value.month, value.day, tzinfo=CHINA_TIME)
     if not isinstance(value, str):
         return None
+    common = _common_date(value)
+    if common is not None:
+        return common
     match = _OFFSET_DATE.fullmatch(value)
     if match is None:
         return None
@@ -160,6 +188,21 @@ def parse_date(value: Any) -> datetime | None:
         return datetime(
             int(year), int(month), int(day),
             int(hour or 0), int(minute or 0), int(second or 0), tzinfo=zone,
+        )
+    except ValueError:
+        return None
+
+
+def _common_date(value: str) -> datetime | None:
+    """The scraper's `YYYY-MM-DD HH:MM:SS +0800` without a regex, else None."""
+    if len(value) != 25 or value[19:] != " +0800" or not value[:19].replace("-", "").replace(
+        ":", ""
+    ).replace(" ", "").isdecimal():
+        return None
+    try:
+        return datetime(
+            int(value[:4]), int(value[5:7]), int(value[8:10]),
+            int(value[11:13]), int(value[14:16]), int(value[17:19]), tzinfo=CHINA_TIME,
         )
     except ValueError:
         return None

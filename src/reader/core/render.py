@@ -425,6 +425,7 @@ def render_article(
         lines = _article_lines(title, source_name, date_text, document, width)
     except Exception:  # noqa: BLE001 - a rendering bug must not take the pane down
         lines = _fallback_lines(title, document, width)
+    lines = _within_width(lines, width)
     hit_lines: list[int] = []
     hit_count = 0
     if terms:
@@ -435,6 +436,24 @@ def render_article(
                 hit_lines.append(number)
                 hit_count += found
     return RenderedArticle(Text("\n").join(lines), tuple(hit_lines), hit_count)
+
+
+def _within_width(lines: list[Text], width: int) -> list[Text]:
+    """Hard-split any line the breaker left wider than `width` (a last guarantee)."""
+    fitted: list[Text] = []
+    for line in lines:
+        if line.cell_len <= width:
+            fitted.append(line)
+            continue
+        offsets, used = [], 0
+        for index, char in enumerate(line.plain):
+            cells = cell_len(char)
+            if used + cells > width:
+                offsets.append(index)
+                used = 0
+            used += cells
+        fitted.extend(line.divide(offsets))
+    return fitted
 
 
 def _fallback_lines(title: str, document: Document, width: int) -> list[Text]:

@@ -51,8 +51,8 @@ SEPARATOR = "\x00"
 
 _TABLE_BITS = 16
 _HASHED_BITS = HASHED_ROWS.bit_length() - 1
-_MIX_TABLE = np.uint64(0x9E3779B97F4A7C15)
-_MIX_HASHED = np.uint64(0xC2B2AE3D27D4EB4F)
+_MIX_A = np.uint32(0x9E3779B1)
+_MIX_B = np.uint32(0x85EBCA77)
 _MAX_CACHED_TERMS = 64
 
 SlotArray = npt.NDArray[np.int64]
@@ -151,29 +151,71 @@ def _grams(units: Units) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]
 
 @dataclass(frozen=True, eq=False)
 class Vocabulary:
-    """The grams that own a dedicated signature row, with a direct-mapped lookup table."""
+    """The grams that own a dedicated signature row, with direct-mapped lookup tables.
+
+    Tables are indexed by a 16-bit hash; a slot holds one dedicated gram (the more
+    common one wins a collision, the other stays hashed), so a lookup is two gathers and
+    a compare — fast enough to run over every code unit of a corpus.
+    """
 
     keys: npt.NDArray[np.uint64]
     """Gram key per dedicated row (row i belongs to keys[i])."""
-    slot_keys: npt.NDArray[np.uint64]
-    """Lookup table: the key stored in each slot (0 when empty)."""
-    slot_rows: npt.NDArray[np.int32]
-    """Lookup table: the row of the key in each slot."""
+    unigram_rows: npt.NDArray[np.int32]
+    """Row of every UTF-16 unit as a unigram (dedicated, else hashed; blanks: `TRASH_ROW`)."""
+    bigram_keys: npt.NDArray[np.uint32]
+    bigram_rows: npt.NDArray[np.int32]
+    trigram_heads: npt.NDArray[np.uint32]
+    """First two units of the trigram in each slot (its last unit is in `trigram_tails`)."""
+    trigram_tails: npt.NDArray[np.uint16]
+    trigram_rows: npt.NDArray[np.int32]
     fingerprint: str
     """Identifies the vocabulary, so chunks built with another one are rebuilt."""
 
 
+TRASH_ROW = SIGNATURE_ROWS
+"""Where grams that set no bit go (dropped before packing): non-dedicated trigrams, blanks."""
+
+
 def make_vocabulary(keys: npt.NDArray[np.uint64]) -> Vocabulary:
-    """A vocabulary whose row i is keys[i]; a key losing its table slot stays hashed."""
+    """A vocabulary whose row i is keys[i] (keys are gram keys as made by `_grams`)."""
     keys = np.ascontiguousarray(keys[:DEDICATED_ROWS], dtype=np.uint64)
-    slots = _table_slot(keys)
-    _, first = np.unique(slots, return_index=True)  # earlier (more common) keys win
-    slot_keys = np.zeros(1 << _TABLE_BITS, dtype=np.uint64)
-    slot_rows = np.full(1 << _TABLE_BITS, -1, dtype=np.int32)
-    slot_keys[slots[first]] = keys[first]
-    slot_rows[slots[first]] = first.astype(np.int32)
+    rows = np.arange(keys.size, dtype=np.int32)
+    unigram_rows = _hashed_rows(np.arange(0x10000, dtype=np.uint32)).astype(np.int32)
+    unigram_rows[_blank_units()] = TRASH_ROW
+    is_unigram = keys < 0x10000
+    unigram_rows[keys[is_unigram].astype(np.int64)] = rows[is_unigram]
+    is_bigram = (keys >= 0x10000) & (keys < 0x1_0000_0000)
+    bigram = _table(keys[is_bigram].astype(np.uint32), None, rows[is_bigram])
+    is_trigram = keys >= 0x1_0000_0000
+    heads = (keys[is_trigram] >> np.uint64(16)).astype(np.uint32)
+    tails = (keys[is_trigram] & np.uint64(0xFFFF)).astype(np.uint16)
+    trigram = _table(heads, tails, rows[is_trigram])
     fingerprint = hashlib.sha1(keys.tobytes()).hexdigest()
-    return Vocabulary(keys, slot_keys, slot_rows, fingerprint)
+    return Vocabulary(keys, unigram_rows, bigram[0], bigram[2], trigram[0], trigram[1], trigram[2], fingerprint)
+
+
+def _table(heads: npt.NDArray[np.uint32], tails: npt.NDArray[np.uint16] | None,
+           rows: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+    """A direct-mapped table of (head, tail) -> row; earlier (more common) entries win."""
+    tails = np.zeros(heads.size, np.uint16) if tails is None else tails
+    slots = _slot(heads, tails)
+    _, first = np.unique(slots, return_index=True)
+    slot_heads = np.zeros(1 << _TABLE_BITS, dtype=np.uint32)  # 0 never matches: units are non-zero
+    slot_tails = np.zeros(1 << _TABLE_BITS, dtype=np.uint16)
+    slot_rows = np.full(1 << _TABLE_BITS, TRASH_ROW, dtype=np.int32)
+    slot_heads[slots[first]] = heads[first]
+    slot_tails[slots[first]] = tails[first]
+    slot_rows[slots[first]] = rows[first]
+    return slot_heads, slot_tails, slot_rows
+
+
+def _slot(heads: npt.NDArray[np.uint32], tails: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint32]:
+    mixed = (heads * _MIX_A) ^ (tails.astype(np.uint32) * _MIX_B)
+    return (mixed * _MIX_A) >> np.uint32(32 - _TABLE_BITS)
+
+
+def _hashed_rows(keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
+    return ((keys * _MIX_B) >> np.uint32(32 - _HASHED_BITS)) + np.uint32(DEDICATED_ROWS)
 
 
 def choose_vocabulary(folded: Sequence[str]) -> Vocabulary:
@@ -190,16 +232,25 @@ def choose_vocabulary(folded: Sequence[str]) -> Vocabulary:
     return make_vocabulary(distinct[order])
 
 
-def _table_slot(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
-    return ((keys * _MIX_TABLE) >> np.uint64(64 - _TABLE_BITS)).astype(np.int64)
+def gram_rows(units: Units, vocabulary: Vocabulary) -> tuple[npt.NDArray[np.int32], ...]:
+    """Signature rows of the unigram, bigram and trigram starting at each unit.
 
-
-def gram_rows(keys: npt.NDArray[np.uint64], vocabulary: Vocabulary) -> npt.NDArray[np.int64]:
-    """The signature row of each gram key."""
-    slots = _table_slot(keys)
-    dedicated = vocabulary.slot_keys[slots] == keys
-    hashed = ((keys * _MIX_HASHED) >> np.uint64(64 - _HASHED_BITS)).astype(np.int64)
-    return np.where(dedicated, vocabulary.slot_rows[slots].astype(np.int64), hashed + DEDICATED_ROWS)
+    Grams that span a separator or a space get junk rows: never dedicated ones (the
+    vocabulary has no blanks), so they can only cost a false candidate, never a miss.
+    """
+    wide = units.astype(np.uint32)
+    unigrams = vocabulary.unigram_rows[units]
+    heads = (wide[:-1] << np.uint32(16)) | wide[1:]
+    slots = _slot(heads, np.zeros(heads.size, np.uint16))
+    bigrams = np.where(
+        vocabulary.bigram_keys[slots] == heads, vocabulary.bigram_rows[slots],
+        _hashed_rows(heads).astype(np.int32),
+    )
+    heads, tails = heads[:-1], units[2:]
+    slots = _slot(heads, tails)
+    found = (vocabulary.trigram_heads[slots] == heads) & (vocabulary.trigram_tails[slots] == tails)
+    trigrams = np.where(found, vocabulary.trigram_rows[slots], np.int32(TRASH_ROW))
+    return unigrams, bigrams, trigrams
 
 
 # --- signature chunks --------------------------------------------------------------------
@@ -212,22 +263,40 @@ class Chunk:
     start: int
     count: int
     rows: npt.NDArray[np.uint8]
-    fingerprint: str
+    vocabulary: Vocabulary
     """The vocabulary the rows were built with."""
 
 
 _Chunk = Chunk  # the name `store.py` has always imported
 
 
+_GROUP = 128
+"""Texts whose signatures are built together: small enough for the CPU cache."""
+
+
 def build_chunk_from_units(start: int, count: int, units: Units, vocabulary: Vocabulary) -> Chunk:
     """Signatures for `count` folded texts given joined by 0 units (see `fold_joined`)."""
-    keys, positions = _grams(units)
-    owner = np.cumsum(units == 0, dtype=np.int64)[positions]
-    flat = gram_rows(keys, vocabulary) * count + owner
-    matrix = np.zeros(SIGNATURE_ROWS * count, dtype=np.bool_)
-    matrix[flat] = True
-    rows = np.packbits(matrix.reshape(SIGNATURE_ROWS, count), axis=1)
-    return Chunk(start, count, rows, vocabulary.fingerprint)
+    rows = np.zeros((SIGNATURE_ROWS, (count + 7) // 8), dtype=np.uint8)
+    if count == 0:
+        return Chunk(start, count, rows, vocabulary)
+    starts = np.concatenate([[0], np.flatnonzero(units == 0) + 1])
+    if starts.size != count:
+        raise ValueError("units do not hold `count` texts")
+    for first in range(0, count, _GROUP):
+        last = min(first + _GROUP, count)
+        end = starts[last] - 1 if last < count else units.size
+        rows[:, first // 8 : (last + 7) // 8] = _group_signatures(units[starts[first] : end], last - first, vocabulary)
+    return Chunk(start, count, rows, vocabulary)
+
+
+def _group_signatures(units: Units, count: int, vocabulary: Vocabulary) -> npt.NDArray[np.uint8]:
+    """Packed signature rows of a few texts joined by 0 units."""
+    width = SIGNATURE_ROWS + 1
+    owner = np.cumsum(units == 0, dtype=np.int32)
+    matrix = np.zeros(width * count, dtype=np.bool_)  # row-major: one row per signature bit
+    for rows in gram_rows(units, vocabulary):
+        matrix[rows * np.int32(count) + owner[: rows.size]] = True
+    return np.packbits(matrix.reshape(width, count)[:SIGNATURE_ROWS], axis=1)
 
 
 def build_chunk(start: int, folded: list[str], vocabulary: Vocabulary) -> Chunk:
@@ -255,22 +324,17 @@ class SearchIndex:
     def add(self, folded: list[str], chunk: Chunk | None = None) -> None:
         """Append folded texts as new slots (with their signatures, built if not given)."""
         start = len(self.texts)
-        if self.vocabulary is None and chunk is None:
-            self.vocabulary = choose_vocabulary(folded)
-        if chunk is not None and self.vocabulary is None:
-            raise ValueError("the first prebuilt chunk needs `use_vocabulary` first")
-        assert self.vocabulary is not None
-        if chunk is None or chunk.fingerprint != self.vocabulary.fingerprint or chunk.count != len(folded):
-            chunk = build_chunk(start, folded, self.vocabulary)
+        if self.vocabulary is None:
+            self.vocabulary = chunk.vocabulary if chunk else choose_vocabulary(folded)
+        vocabulary = self.vocabulary
+        if chunk is None or chunk.count != len(folded) or (
+            chunk.vocabulary.fingerprint != vocabulary.fingerprint
+        ):
+            chunk = build_chunk(start, folded, vocabulary)
         elif chunk.start != start:
-            chunk = Chunk(start, chunk.count, chunk.rows, chunk.fingerprint)
+            chunk = Chunk(start, chunk.count, chunk.rows, vocabulary)
         self.texts.extend(folded)
         self._chunks.append(chunk)
-
-    def use_vocabulary(self, vocabulary: Vocabulary) -> None:
-        """Adopt the vocabulary prebuilt chunks were made with (only before any add)."""
-        if self.vocabulary is None:
-            self.vocabulary = vocabulary
 
     def search(self, terms: tuple[str, ...]) -> SlotArray:
         """Sorted slots whose text contains every term (all slots when there are none)."""
@@ -298,24 +362,22 @@ class SearchIndex:
         if slots == 0 or self.vocabulary is None:
             return np.zeros(0, dtype=np.int64)
         units = units_of(term)
-        keys, _ = _grams(units)
-        rows = np.unique(gram_rows(keys, self.vocabulary))
-        candidates = self._candidates(rows)
-        if self._is_exact(units, keys):
+        grams = gram_rows(units, self.vocabulary)
+        rows = np.unique(np.concatenate(grams))
+        candidates = self._candidates(rows[rows != TRASH_ROW])
+        if self._is_exact(units, grams):
             return candidates
         for shorter, (count, answer) in self._answers.items():
             if count == slots and shorter in term and answer.size < candidates.size:
                 candidates = np.intersect1d(candidates, answer, assume_unique=True)
         return self._verify(term, candidates)
 
-    def _is_exact(self, units: Units, keys: npt.NDArray[np.uint64]) -> bool:
+    @staticmethod
+    def _is_exact(units: Units, grams: tuple[npt.NDArray[np.int32], ...]) -> bool:
         """Whether the term is one gram with a dedicated (exact) row."""
-        if not 1 <= units.size <= 3 or keys.size == 0 or self.vocabulary is None:
+        if not 1 <= units.size <= 3 or _blank_units()[units].any():
             return False
-        whole = keys[-1:]  # the longest gram comes last
-        if _blank_units()[units].any():
-            return False
-        return bool(self.vocabulary.slot_keys[_table_slot(whole)][0] == whole[0])
+        return bool(grams[units.size - 1][0] < DEDICATED_ROWS)
 
     def _candidates(self, rows: npt.NDArray[np.int64]) -> SlotArray:
         """Slots whose signatures have every row in `rows` set."""

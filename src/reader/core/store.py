@@ -13,12 +13,13 @@ Deliberately not here: reading files (`loader.py`) or drawing anything.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import repeat
 
 import numpy as np
 import numpy.typing as npt
 
 from reader.core.models import Article, Post, Problem, Source
-from reader.core.search import SearchIndex, SlotArray, _Chunk
+from reader.core.search import Chunk, SearchIndex, SlotArray
 from reader.core.text import query_terms
 
 ALL_SOURCES = ""
@@ -73,22 +74,22 @@ class Store:
 
     # --- adding ----------------------------------------------------------------------
 
-    def add(self, posts: list[Post], problems: Iterable[Problem] = (), chunk: _Chunk | None = None) -> None:
+    def add(self, posts: list[Post], problems: Iterable[Problem] = (), chunk: Chunk | None = None) -> None:
         """Add a batch of posts (folded search text) and the problems met loading it."""
         self.problems.extend(problems)
         if not posts:
             return
         first = len(self.articles)
-        alive = []
-        for offset, post in enumerate(posts):
-            alive.append(self._claim_identity(post.article, first + offset))
         self.articles.extend(post.article for post in posts)
         self.posts_meta.extend((post.size, post.mtime_ns) for post in posts)
         self.index.add([post.search_text for post in posts], chunk)
-        self._alive.extend(alive)
-        self._read.extend(False for _ in posts)
+        self._alive.extend(repeat(True, len(posts)))
+        self._read.extend(repeat(False, len(posts)))
         self._timestamp.extend(post.article.date.timestamp() for post in posts)
         self._source.extend(self._source_of(post.article) for post in posts)
+        for offset, post in enumerate(posts):  # after extending: duplicates may share a batch
+            if not self._claim_identity(post.article, first + offset):
+                self._alive.data[first + offset] = False
         self._order = None
 
     def _claim_identity(self, article: Article, slot: int) -> bool:

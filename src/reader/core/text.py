@@ -20,7 +20,10 @@ _UNSAFE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
     "\ufeff\ufff9-\ufffb\ud800-\udfff]"
 )
-_UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + "\t\n]")
+# Line and paragraph separators (U+2028/U+2029) end a line as "\n" does: terminals
+# disagree on their width, so one-line places flatten them too.
+_LINE_BREAKS = "\t\n\u2028\u2029"
+_UNSAFE_OR_NEWLINE = re.compile(_UNSAFE.pattern[:-1] + _LINE_BREAKS + "]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 
 
@@ -30,8 +33,8 @@ def clean_text(text: str) -> str:
 
 
 def clean_line(text: str) -> str:
-    """`clean_text` for one-line places (titles, list rows): also flattens newlines/tabs."""
-    text = _UNSAFE_OR_NEWLINE.sub(lambda m: " " if m.group() in "\t\n" else "", text)
+    """`clean_text` for one-line places (titles, list rows): also flattens line breaks/tabs."""
+    text = _UNSAFE_OR_NEWLINE.sub(lambda m: " " if m.group() in _LINE_BREAKS else "", text)
     return _SPACES.sub(" ", text).strip()
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from reader.core.text import fold
 
@@ -53,7 +54,7 @@ class JumpProvider(Provider):
             needle = fold(query.strip())
             score = 0.9 if needle in fold(article.title) else 0.5
             yield Hit(score, Text(f"{article.date_text}  {article.title}"),
-                      partial(self._open_article, main, slot), help=article.source_name)
+                      partial(self._open_article, main, slot), help=escape(article.source_name))
 
     @staticmethod
     def _choose_source(main: MainScreen, source_id: str) -> None:

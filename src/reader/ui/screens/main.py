@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         """Read the corpus batch by batch; each batch is added on the UI thread."""
         worker = get_current_worker()
         store = self.store
-        for batch in iter_load(self.paths, self.max_bytes):
+        for batch in iter_load(self.paths, self.max_bytes, use_cache=self.use_cache):
             if worker.is_cancelled:
                 return
             self.app.call_from_thread(self.add_batch, store, batch)
@@ -148,7 +148,7 @@ class MainScreen(Screen[None]):
     def add_batch(self, store: Store, batch: Batch) -> None:
         if store is not self.store:
             return  # a reload replaced this load
-        store.add(batch.posts, batch.problems)
+        store.add(batch.posts, batch.problems, batch.chunk)
         phase = "reading" if batch.phase == "reading" else batch.phase
         self._progress = f"{phase} {batch.done:,}/{batch.total:,}"
         now = time.monotonic()
@@ -243,7 +243,7 @@ class MainScreen(Screen[None]):
             pane.show(self.opener.render(article, self._pane_width(), terms))
         except ArticleUnavailable as error:
             pane.show_message(str(error))
-        pane.border_title = clean_line(article.title)
+        pane.border_title = Text(clean_line(article.title))  # a str would be parsed as markup
         self._hit_status = ""
         if not self.store.is_read(slot):
             self.store.set_read(slot, True)
@@ -395,10 +395,10 @@ class MainScreen(Screen[None]):
             self.notify("This article has no link.", severity="warning")
             return
         if urlsplit(url).scheme.lower() not in ("http", "https"):
-            self.notify(f"Refused to open a non-web link: {escape(url[:80])}", severity="error")
+            self.notify(f"Refused to open a non-web link: {escape(clean_line(url)[:80])}", severity="error")
             return
         opened = webbrowser.open(url)  # a list of argv-style launchers, never a shell
-        self.notify(escape(url[:100]), title="Opened in browser" if opened else "No browser found")
+        self.notify(escape(clean_line(url)[:100]), title="Opened in browser" if opened else "No browser found")
 
     def action_show_problems(self) -> None:
         from reader.ui.screens.problems import ProblemsScreen

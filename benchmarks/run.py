@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""Measure the reader's speed figures against the bars of issue 3 and print a table.
+
+    python benchmarks/run.py [--sizes 20000,100000] [--runs 5] [--keep DIR]
+
+For each size it writes a corpus with `benchmarks/corpus.py` into a temporary directory
+(or reuses DIR/<size>), then runs every measurement in a fresh subprocess so peak RSS
+(`ru_maxrss`, the process itself plus its worker processes) belongs to that phase alone:
+
+- floor: read every file's bytes (the OS page cache is warm: the corpus was just
+  written, and every run reads it again, so "cold" below means "no reader cache", not
+  "nothing in memory");
+- first paint: from the start of `iter_load` until the first batch with posts is in a
+  `Store` and its newest rows are listed;
+- cold: the cache file is deleted, then the time until the last batch is in the Store
+  (everything searchable); the cache write that follows is timed separately;
+- warm: the same with the cache present;
+- search: typing 工信部, 芯片, ipv6 and a no-hit query one keystroke at a time and then
+  backspacing each, timing `Store.view(query=...)` per keystroke;
+- open: `document.parse_document` + `render.render_article` (when those modules exist)
+  over a sample of articles plus the largest post.
+Medians (and p95 for search) are over --runs runs. Standard library + the reader only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+QUERIES = ["工信部", "芯片", "ipv6", "zzqx"]
+BARS = {  # figure: (unit, bar at 100k, bar at 20k)
+    "first paint": ("s", 1.0, 0.8),
+    "cold load": ("s", 6.0, 1.5),
+    "cold / floor": ("x", 12.0, None),
+    "warm load": ("s", 1.5, 0.5),
+    "search p95": ("ms", 30.0, 10.0),
+    "open median": ("ms", 20.0, 20.0),
+    "open max": ("ms", 120.0, 120.0),
+    "peak RSS": ("MB", 800.0, 250.0),
+}
+
+
+# --- phases (each runs in its own subprocess) ------------------------------------------------
+
+
+def phase_floor(root: str) -> dict[str, float]:
+    started = time.perf_counter()
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
+            with open(os.path.join(folder, name), "rb") as handle:
+                total += len(handle.read())
+    return {"seconds": time.perf_counter() - started, "bytes": total}
+
+
+def phase_load(root: str, cache_dir: str) -> dict[str, float]:
+    from reader.core.loader import iter_load
+    from reader.core.store import Store
+
+    store = Store()
+    started = time.perf_counter()
+    first = loaded = None
+    for batch in iter_load([root], cache_dir=cache_dir):
+        store.add(batch.posts, batch.problems, batch.chunk)
+        if first is None and batch.posts:
+            store.view()[:50].tolist()
+            first = time.perf_counter() - started
+        if batch.phase != "finding" and batch.done >= batch.total:
+            loaded = time.perf_counter() - started
+    ended = time.perf_counter() - started
+    loaded = loaded if loaded is not None else ended
+    return {"first": first or ended, "loaded": loaded, "save": ended - loaded,
+            "articles": store.article_count}
+
+
+def phase_search(root: str, cache_dir: str) -> dict[str, object]:
+    from reader.core.loader import load_store
+
+    store = load_store([root], cache_dir=cache_dir)
+    timings: dict[str, list[float]] = {}
+    for query in QUERIES:
+        steps = [query[:n] for n in range(1, len(query) + 1)]
+        steps += [query[:n] for n in range(len(query) - 1, 0, -1)]
+        for step in steps:
+            started = time.perf_counter()
+            store.view(query=step)
+            timings.setdefault(query, []).append((time.perf_counter() - started) * 1000)
+    return {"keystrokes": timings}
+
+
+def phase_open(root: str, cache_dir: str) -> dict[str, object]:
+    try:
+        from reader.core import document, render
+    except ImportError as error:
+        return {"missing": str(error)}
+    from reader.core.frontmatter import split_front_matter
+    from reader.core.loader import decode, load_store
+
+    store = load_store([root], cache_dir=cache_dir)
+    order = store.order().tolist()
+    paths = [store.articles[slot].path for slot in order[:: max(1, len(order) // 200)]]
+    paths.append(max((store.articles[s].path for s in order), key=os.path.getsize))
+    times = []
+    for path in paths:
+        started = time.perf_counter()
+        with open(path, "rb") as handle:
+            text = decode(handle.read())[0]
+        _, body = split_front_matter(text.replace("\r\n", "\n"))
+        parsed = document.parse_document(body)
+        article = store.articles[order[0]]
+        render.render_article(article.title, article.source_name, article.date_text, parsed, 100)
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median": statistics.median(times), "max": max(times)}
+
+
+def run_phase(name: str, *args: str) -> dict[str, object]:
+    """Run `phase_<name>` in a fresh interpreter; adds its peak RSS in MB."""
+    code = (
+        "import json, resource, sys\n"
+        f"sys.path[:0] = [{str(REPO / 'src')!r}, {str(REPO)!r}]\n"
+        "from benchmarks.run import phase_" + name + " as phase\n"
+        "if __name__ == '__main__':\n"
+        f"    result = phase(*{list(args)!r})\n"
+        "    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "    result['rss'] = own / 1024\n"
+        "    result['rss_workers'] = kids / 1024\n"
+        "    print(json.dumps(result))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if output.returncode:
+        print(output.stderr[-2000:], file=sys.stderr)
+        return {"missing": f"phase {name} failed", "rss": 0.0, "rss_workers": 0.0}
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def measure(root: str, runs: int, cache_dir: str) -> dict[str, list[float]]:
+    figures: dict[str, list[float]] = {name: [] for name in BARS}
+    figures.update({"floor": [], "cache write": [], "search max": []})
+    cache_file = None
+    for _ in range(runs):
+        floor = run_phase("floor", root)
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cold = run_phase("load", root, cache_dir)
+        warm = run_phase("load", root, cache_dir)
+        search = run_phase("search", root, cache_dir)
+        figures["floor"].append(float(floor["seconds"]))  # type: ignore[arg-type]
+        figures["first paint"].append(float(cold["first"]))  # type: ignore[arg-type]
+        figures["cold load"].append(float(cold["loaded"]))  # type: ignore[arg-type]
+        figures["cold / floor"].append(float(cold["loaded"]) / float(floor["seconds"]))  # type: ignore[arg-type]
+        figures["cache write"].append(float(cold["save"]))  # type: ignore[arg-type]
+        figures["warm load"].append(float(warm["loaded"]))  # type: ignore[arg-type]
+        keystrokes = [t for values in search["keystrokes"].values() for t in values]  # type: ignore[union-attr]
+        figures["search p95"].append(percentile(keystrokes, 0.95))
+        figures["search max"].append(max(keystrokes))
+        figures["peak RSS"].append(max(float(r["rss"]) + float(r["rss_workers"]) for r in (cold, warm, search)))  # type: ignore[arg-type]
+        cache_file = cache_dir
+    opened = run_phase("open", root, cache_dir or "")
+    if "median" in opened:
+        figures["open median"].append(float(opened["median"]))  # type: ignore[arg-type]
+        figures["open max"].append(float(opened["max"]))  # type: ignore[arg-type]
+    else:
+        print(f"  open article: skipped ({opened.get('missing')})")
+    _ = cache_file
+    return figures
+
+
+def report(size: int, figures: dict[str, list[float]]) -> None:
+    column = 0 if size >= 100_000 else 1
+    print(f"\n== {size:,} posts ==")
+    print(f"{'figure':<14}{'median':>10}{'p95':>10}{'bar':>10}  verdict")
+    for name, values in figures.items():
+        if not values:
+            continue
+        unit, *bars = BARS.get(name, ("s" if name != "search max" else "ms", None, None))
+        bar = bars[column] if bars else None
+        median = statistics.median(values)
+        verdict = "" if bar is None else ("PASS" if median <= bar else "MISS")
+        bar_text = "" if bar is None else f"{bar:g} {unit}"
+        print(f"{name:<14}{median:>9.3g}{unit[:2]:>1}{percentile(values, 0.95):>9.3g} {bar_text:>10}  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="20000,100000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", type=Path, help="write/reuse corpora under this directory")
+    args = parser.parse_args()
+    sys.path[:0] = [str(REPO / "src"), str(REPO)]
+    from benchmarks.corpus import write_corpus
+
+    base = args.keep or Path(tempfile.mkdtemp(prefix="reader-bench-"))
+    try:
+        for size in (int(s) for s in args.sizes.split(",")):
+            root = base / str(size)
+            if not root.exists():
+                print(f"writing {size:,} posts to {root} …", flush=True)
+                write_corpus(root, count=size)
+            figures = measure(str(root), args.runs, str(base / f"cache-{size}"))
+            report(size, figures)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

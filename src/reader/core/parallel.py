@@ -1,0 +1,94 @@
+"""Read runs of post files in worker processes, returning compact results.
+
+Loading is CPU-bound Python (decoding, front matter, body text, folding, signatures), so
+threads would share one core. The loader runs inside a thread of a Textual app, which
+must never `fork` (a forked child would inherit the app's threads and terminal state),
+so workers are started with "forkserver" where available, else "spawn". Each task
+returns a `ReadResult`: plain tuples, one UTF-16 blob of folded text and one numpy
+array of signature rows — cheap to pickle, and the same shape the cache stores.
+
+Deliberately not here: what reading a file means (`loader.read_files`), ordering and
+batching (`loader.iter_load`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from reader.core.search import Vocabulary, make_vocabulary
+
+Record = tuple[str, int, int, str, str, datetime, str, str, "str | None"]
+"""One good file: path, size, mtime_ns, identity, title, date, source_id, source_name, url."""
+FileProblem = tuple[str, int, int, str, bool]
+"""One problem of a file: path, size, mtime_ns, reason, skipped."""
+Task = list[tuple[str, int, int]]
+"""Files to read: (path, size, mtime_ns) each."""
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """What reading a run of files produced: good files in order, plus problems."""
+
+    records: list[Record] = field(default_factory=list)
+    """Metadata of each good file."""
+    texts: bytes = b""
+    """Folded search texts of the good files, UTF-16-LE, joined by U+0000."""
+    rows: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
+    """Packed signature rows of the good files (see `search.Chunk`)."""
+    problems: list[FileProblem] = field(default_factory=list)
+    """Problems met, keyed by the file's size and mtime like the records."""
+
+
+_worker_vocabulary: Vocabulary | None = None
+
+
+def _read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint64]) -> ReadResult:
+    """Worker entry point; the vocabulary table is rebuilt once per worker."""
+    global _worker_vocabulary
+    from reader.core.loader import read_files  # imported here: loader imports this module
+
+    if _worker_vocabulary is None or not np.array_equal(_worker_vocabulary.keys, vocabulary_keys):
+        _worker_vocabulary = make_vocabulary(vocabulary_keys)
+    return read_files(task, max_bytes, _worker_vocabulary)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def worker_count() -> int:
+    """Processes worth starting: one per core, at most four."""
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+
+
+class ParallelReader:
+    """A process pool reading tasks in order; `close` it (or use `with`)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=_context())
+
+    def __enter__(self) -> ParallelReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def read(self, tasks: list[Task], max_bytes: int, vocabulary: Vocabulary) -> Iterator[ReadResult]:
+        """Results of `tasks` in order; raises if the pool breaks (the caller falls back)."""
+        futures: list[Future[ReadResult]] = [
+            self._pool.submit(_read_task, task, max_bytes, vocabulary.keys) for task in tasks
+        ]
+        for future in futures:
+            yield future.result()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

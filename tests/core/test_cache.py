@@ -1,0 +1,118 @@
+"""The warm-start cache: round trip, invalidation, damage, and never writing the corpus."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import write_corpus
+from reader.core import cache
+from reader.core.loader import iter_load, load_store
+from reader.core.store import Store
+
+
+def snapshot(store: Store) -> tuple[object, ...]:
+    articles = sorted((a.path, a.identity, a.title, a.date, a.source_id, a.source_name, a.url)
+                      for a in (store.articles[s] for s in store.order()))
+    problems = sorted((p.path, p.reason, p.skipped) for p in store.problems)
+    texts = sorted(store.index.texts)
+    return articles, problems, texts, store.duplicates
+
+
+def phases(root: Path) -> list[str]:
+    return [batch.phase for batch in iter_load([root]) if batch.posts]
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "corpus"
+    write_corpus(root, count=120, hostile=True)
+    return root
+
+
+def cache_files() -> list[str]:
+    return [name for name in os.listdir(os.environ["READER_CACHE_DIR"]) if name.endswith(".cache")]
+
+
+def test_round_trip(corpus: Path) -> None:
+    cold = load_store([corpus])
+    assert len(cache_files()) == 1
+    assert set(phases(corpus)) == {"cached"}
+    warm = load_store([corpus])
+    assert snapshot(warm) == snapshot(cold)
+    assert warm.view(query="工信部").tolist() == cold.view(query="工信部").tolist()
+
+
+def test_changed_new_and_deleted_files(corpus: Path) -> None:
+    load_store([corpus])
+    posts = sorted(corpus.glob("2*.md"))
+    changed, deleted = posts[0], posts[1]
+    changed.write_text(changed.read_text(encoding="utf-8").replace("<p>", "<p>独一无二的改动", 1), encoding="utf-8")
+    os.utime(changed, ns=(1, 1))
+    deleted.unlink()
+    (corpus / "2099-01-01-new.md").write_text(
+        '---\ntitle: "新文件"\ndate: 2099-01-01 00:00:00 +0800\n---\n<p>新的正文</p>\n', encoding="utf-8"
+    )
+    warm = load_store([corpus])
+    assert snapshot(warm) == snapshot(load_store([corpus], use_cache=False))
+    assert len(warm.view(query="独一无二的改动")) == 1
+    assert len(warm.view(query="新的正文")) == 1
+    assert all(warm.articles[s].path != str(deleted) for s in warm.order())
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "version", "garbage", "empty"])
+def test_damaged_cache_is_rebuilt(corpus: Path, damage: str) -> None:
+    expected = snapshot(load_store([corpus]))
+    [name] = cache_files()
+    path = Path(os.environ["READER_CACHE_DIR"]) / name
+    data = bytearray(path.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) // 2]
+    elif damage == "flip":
+        data[len(data) // 3] ^= 0xFF
+    elif damage == "version":
+        data[8] += 1
+    elif damage == "garbage":
+        data = bytearray(os.urandom(len(data)))
+    else:
+        data = bytearray()
+    path.write_bytes(bytes(data))
+    assert cache.load(str(path)) is None
+    assert snapshot(load_store([corpus])) == expected
+    assert cache.load(str(path)) is not None  # rewritten
+
+
+def test_cache_dir_inside_the_corpus_is_refused(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("READER_CACHE_DIR", str(corpus / "cache"))
+    assert cache.cache_file([str(corpus)]) is None
+    load_store([corpus])
+    assert not (corpus / "cache").exists()
+
+
+def test_corpus_is_never_written(corpus: Path) -> None:
+    def listing() -> dict[str, str]:
+        found = {}
+        for folder, dirs, files in os.walk(corpus):
+            for name in files:
+                path = os.path.join(folder, name)
+                found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        return found
+
+    before = listing()
+    load_store([corpus])
+    load_store([corpus])
+    assert listing() == before
+
+
+def test_no_cache_writes_nothing(corpus: Path) -> None:
+    load_store([corpus], use_cache=False)
+    assert cache_files() == []
+
+
+def test_different_max_bytes_is_not_served_from_cache(corpus: Path) -> None:
+    load_store([corpus])
+    small = load_store([corpus], max_bytes=2048)
+    assert snapshot(small) == snapshot(load_store([corpus], max_bytes=2048, use_cache=False))

@@ -1,0 +1,73 @@
+"""Search answers exactly what a brute-force scan of the folded texts would."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reader.core.body import search_body
+from reader.core.models import Article, Post
+from reader.core.search import SearchIndex, fold_many
+from reader.core.store import Store
+from reader.core.text import fold, query_terms
+
+ALPHABET = "工信部芯片的中国国产ＡＢＣabcIPv6ｉｐｖ６ 　，。🚀é"
+TEXTS = st.lists(st.text(st.sampled_from(ALPHABET), max_size=40), min_size=0, max_size=40)
+QUERIES = st.text(st.sampled_from(ALPHABET), max_size=8)
+
+
+def brute_force(texts: list[str], query: str) -> list[int]:
+    terms = query_terms(query)
+    return [slot for slot, text in enumerate(texts) if all(term in fold(text) for term in terms)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS, st.lists(QUERIES, min_size=1, max_size=6), st.integers(1, 7))
+def test_index_matches_brute_force(texts: list[str], queries: list[str], batch: int) -> None:
+    index = SearchIndex()
+    folded = fold_many([text.replace("\x00", "") for text in texts])
+    for start in range(0, len(folded), batch):
+        index.add(folded[start : start + batch])
+    clean = [text.replace("\x00", "") for text in texts]
+    for query in queries + [q[:-1] for q in queries]:  # typing, then backspacing
+        terms = query_terms(query)
+        expected = brute_force(clean, query) if terms else list(range(len(texts)))
+        assert index.search(terms).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=30), max_size=20))
+def test_fold_many_equals_fold(texts: list[str]) -> None:
+    assert fold_many(texts) == [fold(text) for text in texts]
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS, QUERIES)
+def test_store_view_matches_brute_force(texts: list[str], query: str) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    store = Store()
+    zone = timezone(timedelta(hours=8))
+    posts = [
+        Post(Article(f"id{i}", f"p{i}", "t", datetime(2022, 1, 1, tzinfo=zone) + timedelta(minutes=i), "s", "s", None),
+            fold(text.replace("\x00", "")), 1, 1)
+        for i, text in enumerate(texts)
+    ]
+    store.add(posts)
+    expected = set(brute_force([t.replace("\x00", "") for t in texts], query))
+    assert set(store.view(query=query).tolist()) == expected
+    assert np.all(np.diff([store.articles[s].date.timestamp() for s in store.view(query=query)]) <= 0)
+
+
+def test_search_text_leaves_out_chrome_markup_and_urls() -> None:
+    body = (
+        "> 摘要\n\n<!-- EM_StockImg_Start --><a href='http://x.example/k'><img src='k.png'></a>"
+        "<!-- EM_StockImg_End --><p>正文<span class=\"keytip\">中国石油</span>和</p>\n\n"
+        "<http://finance.eastmoney.com/news/1.html>\n\n"
+        "[返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](//finews.withounder.com/)"
+    )
+    text = fold(search_body(body))
+    assert "中国石油和" in text and "摘要" in text
+    for absent in ["返回首页", "em_stockimg", "http", "keytip", "href", "finews"]:
+        assert absent not in text
