@@ -46,7 +46,8 @@ def valid_post(index: int) -> tuple[str, str]:
         f"<p>第二段 &amp; 实体，<a href=\"http://example.com/{index}\">链接</a>。</p>\n\n<{url}>\n\n"
         "[返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](//finews.withounder.com/)\n"
     )
-    return f"2022-03-{day:02d}-valid-{index:03d}.md", front(f"有效文章{index}", date=f"2022-03-{day:02d} 09:00:00 +0800") + body
+    text = front(f"有效文章{index}", date=f"2022-03-{day:02d} 09:00:00 +0800") + body
+    return f"2022-03-{day:02d}-valid-{index:03d}.md", text
 
 
 def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
@@ -83,13 +84,16 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
              "title: [*h,*h,*h,*h,*h,*h,*h,*h,*h]\ntags: [*h,*h]\n---\n<p>正文</p>\n").encode(),
             "article",
         ),
-        "yaml-deep-nesting": (("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n<p>x</p>\n").encode(), "any"),
+        "yaml-deep-nesting": (
+            ("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n<p>x</p>\n").encode(), "any",
+        ),
         "header-too-long": (("---\ntitle: x\n" + "# 注释\n" * 40000 + "---\n<p>x</p>\n").encode(), "problem"),
         "title-is-mapping": ("---\ntitle: {a: 1}\ndate: 2022-03-01\n---\n<p>x</p>\n".encode(), "article"),
         "title-huge-int": (("---\ntitle: 0x" + "f" * 5000 + "\n---\n<p>x</p>\n").encode(), "any"),
         "title-multiline": ('---\ntitle: "第一行\\n第二行\\t制表"\n---\n<p>x</p>\n'.encode(), "article"),
         "missing-title": (
-            "---\nlayout: post\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\n---\n<p>无标题</p>\n".encode(),
+            ("---\nlayout: post\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\n---\n"
+             "<p>无标题</p>\n").encode(),
             "article",
         ),
         "bad-date": (front("日期错误", date="昨天下午").encode(), "article"),
@@ -115,7 +119,8 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
         ),
         "ansi-escapes": (
             (front("\\e[2J\\e]0;hijacked\\a标题")
-             + "<p>\x1b[31m红色\x1b[0m \x1b]8;;http://evil.example\x07链接\x1b]8;;\x07 \x9b2J \x07铃</p>\n").encode(),
+             + "<p>\x1b[31m红色\x1b[0m \x1b]8;;http://evil.example\x07链接\x1b]8;;\x07 "
+             "\x9b2J \x07铃</p>\n").encode(),
             "article",
         ),
         "ansi-in-source": (
@@ -124,10 +129,13 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
             "article",
         ),
         "control-chars": (
-            (front("控制\\u0000字符\\u202e反向\\x85C1") + "<p>\x00\x01\x08\x0b\x0c\x7f\u202e\u200b正文</p>\n").encode(),
+            (front("控制\\u0000字符\\u202e反向\\x85C1")
+             + "<p>\x00\x01\x08\x0b\x0c\x7f\u202e\u200b正文</p>\n").encode(),
             "article",
         ),
-        "bidi-title": ((front("\u2066正常\u2069\u202b反向\u202c\u200f标题\u061c") + "<p>x</p>\n").encode(), "article"),
+        "bidi-title": (
+            (front("\u2066正常\u2069\u202b反向\u202c\u200f标题\u061c") + "<p>x</p>\n").encode(), "article",
+        ),
         "escape-in-url": (
             (front("链接里有转义") + "<p>x</p>\n\n<http://evil.example/\x1b]0;pwned\x07>\n").encode(),
             "article",
@@ -138,8 +146,12 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
              + "\n[md链接](javascript:alert(2)) <javascript:alert(3)>\n").encode(),
             "article",
         ),
-        "deep-nesting": ((front("深层嵌套") + "<div>" * 20000 + "深处的文字" + "</div>" * 20000 + "\n").encode(), "article"),
-        "unclosed-tags": ((front("标签不闭合") + "<p><strong><span><a href='x'>没有闭合" * 50 + "\n").encode(), "article"),
+        "deep-nesting": (
+            (front("深层嵌套") + "<div>" * 20000 + "深处的文字" + "</div>" * 20000 + "\n").encode(), "article",
+        ),
+        "unclosed-tags": (
+            (front("标签不闭合") + "<p><strong><span><a href='x'>没有闭合" * 50 + "\n").encode(), "article",
+        ),
         "many-openers": ((front("很多尖括号") + "<" * 200_000 + "<script" * 20_000 + "\n").encode(), "article"),
         "huge-line": ((front("超长单行") + "<p>" + "长" * HUGE_LINE_CHARS + "</p>\n").encode(), "article"),
         "huge-line-over-limit": ((front("超长单行超限") + "<p>" + "长" * 3_000_000 + "</p>\n").encode(), "problem"),

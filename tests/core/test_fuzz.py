@@ -77,7 +77,9 @@ YAMLISH = st.lists(
 ).map(b"".join)
 ANY_BYTES = st.one_of(
     st.binary(max_size=3000),
-    st.tuples(HEADERISH, YAMLISH, st.sampled_from([b"\n---\n", b"\n---", b"\n", b""]), st.binary(max_size=500))
+    st.tuples(
+        HEADERISH, YAMLISH, st.sampled_from([b"\n---\n", b"\n---", b"\n", b""]), st.binary(max_size=500),
+    )
     .map(lambda parts: b"".join(parts)),
     st.tuples(st.text(max_size=300), st.sampled_from(["utf-8", "utf-16", "gb18030", "utf-16-le"]))
     .map(lambda pair: ("---\ntitle: x\n---\n" + pair[0]).encode(pair[1], errors="ignore")),
@@ -168,7 +170,8 @@ QUERY = st.one_of(
 def _post_text(post: tuple[str, str, str, str, str]) -> str:
     title_line, date, category, tag, body = post
     return (
-        f"---\nlayout: post\n{title_line}\ndate: {date}\ncategories: {json.dumps(category, ensure_ascii=False)}\n"
+        f"---\nlayout: post\n{title_line}\ndate: {date}\n"
+        f"categories: {json.dumps(category, ensure_ascii=False)}\n"
         f"tags: {json.dumps(tag, ensure_ascii=False)}\n---\n{body}\n"
     )
 

@@ -215,10 +215,13 @@ def test_alias_bomb_is_fast(corpus: tuple[Path, Path, dict[str, str], Store]) ->
     assert store.article_count == 1
 
 
-def _rendered_lines(opener: ArticleOpener, article: Article, width: int, terms: tuple[str, ...] = ()) -> list[str]:
+def _rendered_lines(
+    opener: ArticleOpener, article: Article, width: int, terms: tuple[str, ...] = (),
+) -> list[str]:
     rendered = opener.render(article, width, terms)
     plain = rendered.text.plain
-    assert not unsafe_characters(plain, allow="\n"), (article.path, [hex(ord(c)) for c in unsafe_characters(plain, "\n")])
+    found = unsafe_characters(plain, allow="\n")
+    assert not found, (article.path, [hex(ord(char)) for char in found])
     for span in rendered.text.spans:
         style = str(span.style)
         assert "@click" not in style and "link" not in style, (article.path, style)
