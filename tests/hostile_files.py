@@ -204,9 +204,9 @@ def write_hostile_corpus(root: Path, pwned: Path, valid_count: int = 20) -> dict
     (root / "hostile-not-a-post.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\0" * 64)
     expected["hostile-not-a-post.jpg"] = "ignored"
     os.mkfifo(root / "hostile-fifo.md")
-    expected["hostile-fifo.md"] = "ignored"
+    expected["hostile-fifo.md"] = "problem"  # never opened: "not a regular file"
     os.symlink("/dev/zero", root / "hostile-dev-zero.md")
-    expected["hostile-dev-zero.md"] = "ignored"
+    expected["hostile-dev-zero.md"] = "problem"  # a device: "not a regular file"
     os.symlink(root / "does-not-exist.md", root / "hostile-dangling.md")
-    expected["hostile-dangling.md"] = "ignored"
+    expected["hostile-dangling.md"] = "problem"  # "broken link"
     return expected

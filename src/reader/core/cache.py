@@ -37,8 +37,30 @@ from reader.core.parallel import FileProblem, ReadResult, Record
 from reader.core.search import SEPARATOR, SIGNATURE_ROWS, text_of
 
 MAGIC = b"RDRCACHE"
-VERSION = 1
-"""Bump whenever the layout, the signature scheme or the search text changes."""
+_CONTENT_MODULES = ("body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "text")
+
+
+def _scheme_version() -> int:
+    """A fingerprint of the code that decides what a cache holds.
+
+    A hand-bumped number was forgotten once, and an older cache then answered searches
+    wrongly; hashing the sources of the modules that shape the cached data cannot be.
+    """
+    digest = hashlib.blake2b(digest_size=4)
+    folder = os.path.dirname(os.path.abspath(__file__))
+    for name in _CONTENT_MODULES:
+        try:
+            with open(os.path.join(folder, f"{name}.py"), "rb") as source:
+                digest.update(source.read())
+        except OSError:  # e.g. a zipped install: fall back to the package version
+            from reader import __version__
+
+            digest.update(__version__.encode())
+    return int.from_bytes(digest.digest(), "little")
+
+
+VERSION = _scheme_version()
+"""Changes whenever the layout, the signature scheme or the search text may have changed."""
 _HEADER = struct.Struct("<8sIQQIQ")  # magic, version, meta offset, meta length, meta crc, total
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _STRING_FIELDS = 6  # path, identity, title, source_id, source_name, url

@@ -37,7 +37,7 @@ from bs4.element import PageElement
 
 from reader.core.text import clean_line, clean_text
 
-MAX_BODY_CHARS = 1_000_000
+MAX_BODY_CHARS = 200_000
 """Bodies longer than this are cut before parsing."""
 MAX_BODY_TAGS = 10_000
 """Bodies are cut before this opening tag (real posts have a few hundred)."""

@@ -218,6 +218,11 @@ def scalar_text(value: Any) -> str | None:
         value = value[0]
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (str, int, float)):
-        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        try:
+            return str(value)
+        except ValueError:  # an int past Python's digit limit (a 5000-digit hex title)
+            return None
     return None

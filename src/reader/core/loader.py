@@ -25,6 +25,7 @@ import numpy as np
 
 from reader.core import cache
 from reader.core.body import find_url, search_body
+from reader.core.files import NotRegularFile, read_regular_file
 from reader.core.frontmatter import (
     CHINA_TIME,
     FrontMatterError,
@@ -137,11 +138,17 @@ def _walk(
             try:
                 if entry.is_dir():
                     pending.append((entry.path, entry.stat()))
-                elif entry.is_file() and os.path.splitext(entry.name)[1].lower() in POST_SUFFIXES:
+                elif os.path.splitext(entry.name)[1].lower() not in POST_SUFFIXES:
+                    continue  # not a post (pictures, notes…): ignored, not a problem
+                elif entry.is_file():
                     entry_info = entry.stat()
                     found.setdefault(
                         entry.path, FileEntry(entry.path, entry_info.st_size, entry_info.st_mtime_ns)
                     )
+                elif entry.is_symlink() and not os.path.exists(entry.path):
+                    problems.append(Problem(entry.path, "broken link: its target does not exist"))
+                else:  # a FIFO, socket or device named like a post: never opened
+                    problems.append(Problem(entry.path, "not a regular file"))
             except OSError as error:
                 problems.append(Problem(entry.path, f"cannot read: {_os_reason(error)}"))
 
@@ -234,12 +241,10 @@ def _read_bytes(path: str, size: int, mtime_ns: int, max_bytes: int) -> tuple[by
     if size > max_bytes:
         return None, mtime_ns, f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit"
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-            mtime_ns = os.fstat(handle.fileno()).st_mtime_ns
+        data, mtime_ns = read_regular_file(path, max_bytes + 1)
     except FileNotFoundError:
         return None, 0, "file vanished while loading"
-    except IsADirectoryError:
+    except (IsADirectoryError, NotRegularFile):
         return None, 0, "not a regular file"
     except OSError as error:
         return None, 0, f"cannot read: {_os_reason(error)}"

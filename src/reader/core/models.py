@@ -33,7 +33,8 @@ class Article:
     @property
     def date_text(self) -> str:
         """`YYYY-MM-DD HH:MM` in the article's own offset, as the list shows it."""
-        return self.date.strftime("%Y-%m-%d %H:%M")
+        date = self.date  # not strftime: glibc does not zero-pad years below 1000
+        return f"{date.year:04d}-{date.month:02d}-{date.day:02d} {date.hour:02d}:{date.minute:02d}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from reader.core.document import Document, parse_document
+from reader.core.files import NotRegularFile, read_regular_file
 from reader.core.frontmatter import FrontMatterError, split_front_matter
 from reader.core.loader import DEFAULT_MAX_BYTES, decode
 from reader.core.models import Article
@@ -50,8 +51,9 @@ class ArticleOpener:
 
     def _read_body(self, path: str) -> str:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read(self.max_bytes + 1)
+            data, _ = read_regular_file(path, self.max_bytes + 1)
+        except NotRegularFile:
+            raise ArticleUnavailable("the file is no longer a regular file") from None
         except OSError as error:
             raise ArticleUnavailable(f"cannot read the file: {error.strerror or error}") from None
         try:

@@ -211,7 +211,26 @@ def line_ranges(plain: str, width: int) -> list[tuple[int, int]]:
         else:
             for index, char in enumerate(token, start):
                 lines.place(index, index + 1, cell_len(char))
-    return lines.finish()
+    return _split_wide_ranges(plain, lines.finish(), width)
+
+
+def _split_wide_ranges(plain: str, ranges: list[tuple[int, int]], width: int) -> list[tuple[int, int]]:
+    """Split any range wider than `width`: line-start rules can pull a character down
+    onto a line that was already full, and a line must never overflow the pane."""
+    fitted: list[tuple[int, int]] = []
+    for start, end in ranges:
+        if cell_len(plain[start:end]) <= width:
+            fitted.append((start, end))
+            continue
+        used, piece_start = 0, start
+        for index in range(start, end):
+            cells = cell_len(plain[index])
+            if used + cells > width and index > piece_start:
+                fitted.append((piece_start, index))
+                piece_start, used = index, 0
+            used += cells
+        fitted.append((piece_start, end))
+    return fitted
 
 
 def _wrap(text: Text, width: int) -> list[Text]:
