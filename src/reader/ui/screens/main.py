@@ -261,10 +261,12 @@ class MainScreen(Screen[None]):
         self.call_after_refresh(self._rewrap)
 
     def _rewrap(self) -> None:
+        """Lay the open article out again (new width or new search), keeping the position."""
         if self.open_slot is not None and self.reading_pane.rendered is not None:
             article = self.store.articles[self.open_slot]
             rendered = self.opener.render(article, self._pane_width(), query_terms(self.search_query))
             self.reading_pane.show(rendered, keep_position=True)
+            self.update_status()
 
     # --- search ----------------------------------------------------------------------
 
@@ -293,7 +295,7 @@ class MainScreen(Screen[None]):
         query, source = self.search_query, self.source_id
         if not query_terms(query):
             self.show_slots(self.store.view(source), "")
-            self._rehighlight_article()
+            self._rewrap()
             return
         self.search_worker(self.store, source, query)
 
@@ -307,14 +309,7 @@ class MainScreen(Screen[None]):
         if (store, source, query) != (self.store, self.source_id, self.search_query):
             return  # stale: the user typed on, or switched source
         self.show_slots(slots, query)
-        self._rehighlight_article()
-
-    def _rehighlight_article(self) -> None:
-        if self.open_slot is not None and self.reading_pane.rendered is not None:
-            article = self.store.articles[self.open_slot]
-            rendered = self.opener.render(article, self._pane_width(), query_terms(self.search_query))
-            self.reading_pane.show(rendered, keep_position=True)
-            self.update_status()
+        self._rewrap()
 
     @on(Input.Submitted, "#search")
     def keep_search(self, event: Input.Submitted) -> None:
