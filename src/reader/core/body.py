@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import re
 
-from reader.core.text import clean_text
 
 _CHROME = re.compile(
     r"\[返回[^\]\n]*\]\([^)\n]*\)(?:[ \t]*[｜|][ \t]*\[[^\]\n]*\]\([^)\n]*\))*"
@@ -121,12 +120,3 @@ def search_body(body: str) -> str:
     if "\x00" in text:
         text = text.replace("\x00", "")
     return text
-
-
-def body_text(body: str) -> str:
-    """The body as display-safe plain text: `search_body` plus `clean_text`, tidied.
-
-    Paragraph breaks become newlines; runs of spaces become one.
-    """
-    lines = (" ".join(line.split()) for line in clean_text(search_body(body)).split("\n"))
-    return "\n".join(line for line in lines if line)
