@@ -267,7 +267,6 @@ class Chunk:
     """The vocabulary the rows were built with."""
 
 
-_Chunk = Chunk  # the name `store.py` has always imported
 
 
 _GROUP = 128

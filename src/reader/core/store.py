@@ -54,8 +54,6 @@ class Store:
     def __init__(self) -> None:
         self.articles: list[Article] = []
         """Article per slot (dead slots keep theirs)."""
-        self.posts_meta: list[tuple[int, int]] = []
-        """(size, mtime_ns) per slot, for the cache."""
         self.index = SearchIndex()
         """Folded text and signatures per slot."""
         self.problems: list[Problem] = []
@@ -81,7 +79,6 @@ class Store:
             return
         first = len(self.articles)
         self.articles.extend(post.article for post in posts)
-        self.posts_meta.extend((post.size, post.mtime_ns) for post in posts)
         self.index.add([post.search_text for post in posts], chunk)
         self._alive.extend(repeat(True, len(posts)))
         self._read.extend(repeat(False, len(posts)))
