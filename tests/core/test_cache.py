@@ -18,7 +18,7 @@ def snapshot(store: Store) -> tuple[object, ...]:
     articles = sorted((a.path, a.identity, a.title, a.date, a.source_id, a.source_name, a.url)
                       for a in (store.articles[s] for s in store.order()))
     problems = sorted((p.path, p.reason, p.skipped) for p in store.problems)
-    texts = sorted(store.index.texts)
+    texts = sorted(store.index.text(slot) for slot in range(len(store.index)))
     return articles, problems, texts, store.duplicates
 
 

@@ -71,3 +71,11 @@ def test_search_text_leaves_out_chrome_markup_and_urls() -> None:
     assert "中国石油和" in text and "摘要" in text
     for absent in ["返回首页", "em_stockimg", "http", "keytip", "href", "finews"]:
         assert absent not in text
+
+
+def test_a_match_straddling_two_characters_is_not_a_match() -> None:
+    # "\u6141\u6200\u4100" is 41 61 00 62 00 41 in UTF-16-LE: "ab" (61 00 62 00) sits
+    # at an odd byte offset, across two characters, so it must not count.
+    index = SearchIndex()
+    index.add(["\u6141\u6200\u4100", "x\u6141\u6200\u4100ab"])
+    assert index._verify("ab".encode("utf-16-le"), np.array([0, 1])).tolist() == [1]

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from textual.command import CommandPalette
 
+from reader.core.models import record_of
 from reader.core.text import clean_line, visible_controls
 from reader.ui.app import ReaderApp
 from reader.ui.screens.problems import ProblemsScreen
@@ -143,7 +144,8 @@ async def test_open_link_refuses_non_web_urls(hostile_root: Path, browser_calls:
         main = app.main_screen
         slot = slot_named(main, "hostile-click-markup-title.md")
         for url in ("javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "//evil.example/"):
-            main.store.articles[slot] = dataclasses.replace(main.store.articles[slot], url=url)
+            # No file can give such a URL (only <http…> autolinks count), so plant one.
+            main.store._records[slot] = record_of(dataclasses.replace(main.store.articles[slot], url=url))
             main.open_article(slot)
             await pilot.press("o")
             await pilot.pause()
@@ -165,7 +167,7 @@ async def test_refusal_notice_is_terminal_safe(hostile_root: Path, browser_calls
         await settle(pilot)
         main = app.main_screen
         slot = slot_named(main, "hostile-click-markup-title.md")
-        main.store.articles[slot] = dataclasses.replace(main.store.articles[slot], url="\x1b]0;x\x07http://a")
+        main.store._records[slot] = record_of(dataclasses.replace(main.store.articles[slot], url="\x1b]0;x\x07http://a"))
         main.open_article(slot)
         await pilot.press("o")
         await pilot.pause()

@@ -9,12 +9,15 @@ file is re-read and a deleted one dropped.
 The format is plain data, never pickle (a cache file must not be able to run code):
 
     header  magic, version, metadata offset/length/CRC-32, total length
-    sections  raw bytes: UTF-16 strings, int64 columns, signature rows
+    sections  raw bytes: NUL-joined UTF-8 strings, int64 columns, UTF-16 texts, rows
     metadata  JSON: section offsets, lengths and CRC-32s, counts, settings
 
-Files are written to a temporary name and moved into place with `os.replace`, so a reader
-sees either the old or the new file. Anything unexpected when reading (truncated, corrupt,
-another version, wrong shapes) makes `load` return None and the corpus is read afresh.
+Runs are read lazily, one at a time (`CacheReader.results`), so the newest articles
+reach the screen before the rest of a 300 MB cache is read. Files are written to a
+temporary name and moved into place with `os.replace`, so a reader sees either the old or
+the new file. Anything unexpected (truncated, corrupt, another version, wrong shapes)
+makes `open_cache` return None, or ends `results` early with `damaged` set, and the
+files not yet served are read afresh.
 Deliberately not here: deciding what to re-read (`loader.LoadPlan`).
 """
 
@@ -26,15 +29,15 @@ import os
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from reader.core.parallel import FileProblem, ReadResult, Record
-from reader.core.search import SEPARATOR, SIGNATURE_ROWS, text_of
+from reader.core.parallel import FileProblem, ReadResult
+from reader.core.search import SIGNATURE_ROWS, text_offsets
 
 MAGIC = b"RDRCACHE"
 _CONTENT_MODULES = ("body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "text")
@@ -62,8 +65,7 @@ def _scheme_version() -> int:
 VERSION = _scheme_version()
 """Changes whenever the layout, the signature scheme or the search text may have changed."""
 _HEADER = struct.Struct("<8sIQQIQ")  # magic, version, meta offset, meta length, meta crc, total
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_STRING_FIELDS = 6  # path, identity, title, source_id, source_name, url
+_STRING_FIELDS = 6  # path, identity, title, source_id, source_name, url ("" for none)
 _NUMBER_FIELDS = 4  # size, mtime_ns, date in µs since the epoch, utc offset in seconds
 
 
@@ -106,21 +108,29 @@ def cache_file(roots: list[str], directory: str | os.PathLike[str] | None = None
 # --- validity --------------------------------------------------------------------------------
 
 
-def still_valid(result: ReadResult, current: dict[str, tuple[int, int]]) -> ReadResult:
-    """The part of a cached result whose files still have the same size and mtime."""
-    keep = [current.get(record[0]) == (record[1], record[2]) for record in result.records]
-    problems = [p for p in result.problems if current.get(p[0]) == (p[1], p[2])]
+def _file_key(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def still_valid(result: ReadResult, found: set[str]) -> ReadResult:
+    """The part of a cached result whose files were found and have the same size and mtime."""
+    keep = [record[0] in found and _file_key(record[0]) == (record[1], record[2]) for record in result.records]
+    problems = [p for p in result.problems if p[0] in found and _file_key(p[0]) == (p[1], p[2])]
     if all(keep):
-        return result if len(problems) == len(result.problems) else ReadResult(
-            result.records, result.texts, result.rows, problems
-        )
-    records = [record for record, kept in zip(result.records, keep, strict=True) if kept]
-    texts = text_of(np.frombuffer(result.texts, np.uint16)).split(SEPARATOR)
-    kept_texts = [text for text, kept in zip(texts, keep, strict=True) if kept]
+        if len(problems) == len(result.problems):
+            return result
+        return ReadResult(result.records, result.texts, result.offsets, result.rows, problems)
+    numbers = [number for number, kept in enumerate(keep) if kept]
+    records = [result.records[number] for number in numbers]
+    offsets = result.offsets.tolist()
+    texts = b"\0\0".join(result.texts[offsets[n] : offsets[n + 1] - 2] for n in numbers)
     bits = np.unpackbits(result.rows, axis=1, count=len(keep))[:, np.array(keep, dtype=np.bool_)]
-    rows = np.packbits(bits, axis=1)
-    blob = SEPARATOR.join(kept_texts).encode("utf-16-le", "surrogatepass") if records else b""
-    return ReadResult(records, blob, rows, problems)
+    units = np.frombuffer(texts, np.uint16)
+    return ReadResult(records, texts, text_offsets(units, len(records)), np.packbits(bits, axis=1), problems)
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -174,66 +184,98 @@ def _write(out: IO[bytes], corpus: CachedCorpus) -> None:
 
 def _write_result(result: ReadResult, section: Any) -> dict[str, int]:
     strings: list[str] = []
-    lengths: list[int] = []
     numbers: list[int] = []
-    for path, size, mtime_ns, identity, title, date, source_id, source_name, url in result.records:
-        fields = (path, identity, title, source_id, source_name, url or "")
-        strings.extend(fields)
-        lengths.extend(len(text) for text in fields)
-        if url is None:
-            lengths[-1] = -1
-        offset = date.utcoffset() or timedelta(0)
-        numbers.extend((size, mtime_ns, _microseconds(date - _EPOCH), int(offset.total_seconds())))
+    for path, size, mtime_ns, identity, title, micros, offset, source_id, source_name, url in result.records:
+        strings += (path, identity, title, source_id, source_name, url or "")
+        numbers += (size, mtime_ns, micros, offset)
     for path, size, mtime_ns, reason, skipped in result.problems:
-        strings.extend((path, reason))
-        lengths.extend((len(path), len(reason)))
-        numbers.extend((size, mtime_ns, int(skipped)))
+        strings += (path, reason)
+        numbers += (size, mtime_ns, int(skipped))
+    if any("\0" in text for text in strings):  # never so (paths and cleaned text), but be sure
+        raise ValueError("a string holds the separator")
     return {
         "records": len(result.records),
         "problems": len(result.problems),
-        "strings": section("".join(strings).encode("utf-16-le", "surrogatepass")),
-        "lengths": section(np.array(lengths, dtype="<i8")),
+        "strings": section("\0".join(strings).encode("utf-8", "surrogatepass")),
         "numbers": section(np.array(numbers, dtype="<i8")),
         "texts": section(result.texts),
+        "offsets": section(np.ascontiguousarray(result.offsets, dtype="<i8")),
         "rows": section(np.ascontiguousarray(result.rows, dtype=np.uint8)),
     }
-
-
-def _microseconds(delta: timedelta) -> int:
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 # --- reading -------------------------------------------------------------------------------
 
 
-def load(location: str) -> CachedCorpus | None:
-    """The cache at `location`, or None when it is missing or not exactly right."""
+def open_cache(location: str) -> CacheReader | None:
+    """The cache at `location` ready to be read run by run, or None when missing or damaged."""
     try:
-        with open(location, "rb") as handle:
-            return _read(handle, os.fstat(handle.fileno()).st_size)
+        handle = open(location, "rb")  # noqa: SIM115 - kept open while the runs are read
+    except OSError:
+        return None
+    try:
+        return CacheReader(handle)
     except Exception:  # a damaged cache of any kind is simply rebuilt
+        handle.close()
         return None
 
 
-def _read(handle: IO[bytes], file_size: int) -> CachedCorpus | None:
-    magic, version, meta_offset, meta_length, meta_crc, total = _HEADER.unpack(
-        handle.read(_HEADER.size)
-    )
-    if magic != MAGIC or version != VERSION or total != file_size:
+def load(location: str) -> CachedCorpus | None:
+    """The whole cache at once, or None unless every part of it is intact."""
+    reader = open_cache(location)
+    if reader is None:
         return None
-    if meta_offset + meta_length != total:
-        return None
-    handle.seek(meta_offset)
-    encoded = handle.read(meta_length)
-    if zlib.crc32(encoded) != meta_crc:
-        return None
-    meta = json.loads(encoded)
-    if meta["signature_rows"] != SIGNATURE_ROWS:
-        return None
-    reader = _Sections(handle, meta["sections"], meta_offset)
-    vocabulary = np.frombuffer(reader.get(meta["vocabulary"]), dtype="<u8").astype(np.uint64)
-    results = [_read_result(chunk, reader) for chunk in meta["chunks"]]
-    return CachedCorpus(vocabulary, int(meta["max_bytes"]), results)
+    with reader:
+        results = list(reader.results())
+        if reader.damaged:
+            return None
+        return CachedCorpus(reader.vocabulary_keys, reader.max_bytes, results)
+
+
+class CacheReader:
+    """An open cache file: settings up front, runs of files read on demand."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        file_size = os.fstat(handle.fileno()).st_size
+        magic, version, meta_offset, meta_length, meta_crc, total = _HEADER.unpack(handle.read(_HEADER.size))
+        if magic != MAGIC or version != VERSION or total != file_size or meta_offset + meta_length != total:
+            raise ValueError("not a cache of this version")
+        handle.seek(meta_offset)
+        encoded = handle.read(meta_length)
+        if zlib.crc32(encoded) != meta_crc:
+            raise ValueError("metadata damaged")
+        meta = json.loads(encoded)
+        if meta["signature_rows"] != SIGNATURE_ROWS:
+            raise ValueError("another signature size")
+        self._sections = _Sections(handle, meta["sections"], meta_offset)
+        self._chunks: list[dict[str, int]] = meta["chunks"]
+        self.max_bytes = int(meta["max_bytes"])
+        self.vocabulary_keys = np.frombuffer(self._sections.get(meta["vocabulary"]), dtype="<u8").astype(np.uint64)
+        self.damaged = False
+        """Set when `results` met a damaged run (the runs before it were fine)."""
+
+    def __enter__(self) -> CacheReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def results(self) -> Iterator[ReadResult]:
+        """The runs of files in their load order; stops at the first damaged one."""
+        try:
+            for chunk in self._chunks:
+                try:
+                    result = _read_result(chunk, self._sections)
+                except Exception:
+                    self.damaged = True
+                    return
+                yield result
+        finally:
+            self.close()
 
 
 class _Sections:
@@ -257,60 +299,33 @@ class _Sections:
 
 def _read_result(chunk: dict[str, int], reader: _Sections) -> ReadResult:
     count, problem_count = chunk["records"], chunk["problems"]
-    strings = reader.get(chunk["strings"]).decode("utf-16-le", "surrogatepass")
-    lengths = np.frombuffer(reader.get(chunk["lengths"]), dtype="<i8").tolist()
-    numbers = np.frombuffer(reader.get(chunk["numbers"]), dtype="<i8").tolist()
+    strings = reader.get(chunk["strings"]).decode("utf-8", "surrogatepass").split("\0")
+    numbers = np.frombuffer(reader.get(chunk["numbers"]), dtype="<i8")
     texts = reader.get(chunk["texts"])
+    offsets = np.frombuffer(reader.get(chunk["offsets"]), dtype="<i8").astype(np.int64)
     rows = np.frombuffer(reader.get(chunk["rows"]), dtype=np.uint8)
-    if len(lengths) != count * _STRING_FIELDS + problem_count * 2:
+    string_count = count * _STRING_FIELDS + problem_count * 2
+    if string_count == 0 and strings == [""]:
+        strings = []
+    if len(strings) != string_count:
         raise ValueError("string table does not match the counts")
-    if len(numbers) != count * _NUMBER_FIELDS + problem_count * 3:
+    if numbers.size != count * _NUMBER_FIELDS + problem_count * 3:
         raise ValueError("number table does not match the counts")
-    rows = rows.reshape(SIGNATURE_ROWS, (count + 7) // 8).copy()
-    split = _Splitter(strings, lengths)
-    records = [_record(split.take(_STRING_FIELDS), numbers[i * 4 : i * 4 + 4]) for i in range(count)]
-    base = count * _NUMBER_FIELDS
-    problems: list[FileProblem] = []
-    for i in range(problem_count):
-        path, reason = split.take(2)
-        size, mtime_ns, skipped = numbers[base + i * 3 : base + i * 3 + 3]
-        problems.append((path or "", size, mtime_ns, reason or "", bool(skipped)))
-    if texts and len(texts) % 2 or (count == 0) != (not texts):
-        raise ValueError("text blob does not match the counts")
-    return ReadResult(records, texts, rows, problems)
-
-
-class _Splitter:
-    """Cuts consecutive strings of known lengths (-1: None) out of one string."""
-
-    def __init__(self, strings: str, lengths: list[int]) -> None:
-        self.strings = strings
-        self.lengths = iter(lengths)
-        self.position = 0
-
-    def take(self, count: int) -> list[str | None]:
-        taken: list[str | None] = []
-        for _ in range(count):
-            length = next(self.lengths)
-            if length < 0:
-                taken.append(None)
-                continue
-            taken.append(self.strings[self.position : self.position + length])
-            self.position += length
-        if self.position > len(self.strings):
-            raise ValueError("string table is short")
-        return taken
-
-
-_ZONES: dict[int, timezone] = {}
-
-
-def _record(strings: list[str | None], numbers: list[int]) -> Record:
-    path, identity, title, source_id, source_name, url = strings
-    size, mtime_ns, micros, offset = numbers
-    zone = _ZONES.get(offset)
-    if zone is None:
-        zone = _ZONES.setdefault(offset, timezone(timedelta(seconds=offset)))
-    date = (_EPOCH + timedelta(microseconds=micros)).astimezone(zone)
-    return (path or "", size, mtime_ns, identity or "", title or "", date,
-            source_id or "", source_name or "", url)
+    if offsets.size != count + 1 or (count and (offsets[0] != 0 or offsets[-1] != len(texts) + 2)):
+        raise ValueError("text offsets do not match the texts")
+    if np.any(np.diff(offsets) < 2) or len(texts) % 2:
+        raise ValueError("text offsets are out of order")
+    rows = rows.reshape(SIGNATURE_ROWS, (count + 7) // 8)
+    columns = numbers[: count * _NUMBER_FIELDS].reshape(count, _NUMBER_FIELDS).T.tolist() if count else [[]] * 4
+    end = count * _STRING_FIELDS
+    paths, identities, titles, source_ids, source_names, urls = (strings[i:end:_STRING_FIELDS] for i in range(6))
+    records = list(zip(paths, columns[0], columns[1], identities, titles, columns[2], columns[3],
+                       source_ids, source_names, [url or None for url in urls], strict=True))
+    problem_numbers = numbers[count * _NUMBER_FIELDS :].reshape(problem_count, 3).tolist()
+    problems: list[FileProblem] = [
+        (path, size, mtime_ns, reason, bool(skipped))
+        for path, reason, (size, mtime_ns, skipped) in zip(
+            strings[end::2], strings[end + 1 :: 2], problem_numbers, strict=True
+        )
+    ]
+    return ReadResult(records, texts, offsets, rows, problems)

@@ -19,7 +19,8 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,17 +35,18 @@ from reader.core.frontmatter import (
     scalar_text,
     split_front_matter,
 )
-from reader.core.models import Article, Post, Problem
-from reader.core.parallel import FileProblem, ParallelReader, ReadResult, Record, Task, worker_count
+from reader.core.models import Post, Problem, Record, article_of
+from reader.core.parallel import FileProblem, ParallelReader, ReadResult, Task, worker_count
 from reader.core.search import (
     SEPARATOR,
     Chunk,
     Vocabulary,
-    build_chunk_from_units,
     choose_vocabulary,
     fold_joined,
     make_vocabulary,
+    signatures,
     text_of,
+    text_offsets,
 )
 from reader.core.store import Store
 from reader.core.text import clean_line, fold
@@ -56,32 +58,16 @@ BATCH_SIZE = 1024
 """Files per progressive batch (and per worker task)."""
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
+# --- finding files ---------------------------------------------------------------------
+
+
+class FileEntry(NamedTuple):
     """A candidate post file as found on disk."""
 
     path: str
-    size: int
-    mtime_ns: int
-
-
-@dataclass(slots=True)
-class Batch:
-    """What one step of a progressive load produced."""
-
-    posts: list[Post] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    done: int = 0
-    """Files handled so far, this batch included."""
-    total: int = 0
-    """Files found in all."""
-    phase: str = "reading"
-    """What the load is doing: "finding", "reading", "indexing" or "cached"."""
-    chunk: Chunk | None = None
-    """Prebuilt search signatures of `posts`, for `Store.add` (so the UI thread need not)."""
-
-
-# --- finding files ---------------------------------------------------------------------
+    size: int = -1
+    """Bytes, or -1 when not known yet: discovery does not stat (reading does)."""
+    mtime_ns: int = -1
 
 
 def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], list[Problem]]:
@@ -89,9 +75,11 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], 
 
     Directories are walked recursively; hidden ones are skipped; a symlinked directory is
     followed once (a loop is reported, not followed). A file named explicitly is read
-    whatever its suffix.
+    whatever its suffix. Files are not stat'ed here (100k stats cost ~0.25 s before the
+    first screen): the reader learns sizes and times when it opens a file.
     """
     found: dict[str, FileEntry] = {}
+    names: dict[str, str] = {}
     problems: list[Problem] = []
     visited: set[tuple[int, int]] = set()
     for raw in paths:
@@ -102,18 +90,21 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], 
             problems.append(Problem(path, f"cannot open: {_os_reason(error)}"))
             continue
         if stat.S_ISDIR(info.st_mode):
-            _walk(path, info, found, problems, visited)
+            _walk(path, info, names, problems, visited)
         elif stat.S_ISREG(info.st_mode):
             found.setdefault(path, FileEntry(path, info.st_size, info.st_mtime_ns))
+            names.setdefault(path, os.path.basename(path))
         else:
             problems.append(Problem(path, "not a regular file or directory"))
-    keyed = sorted(((os.path.basename(p), p) for p in found), reverse=True)
-    entries = [found[path] for _, path in keyed]
+    # Newest name first (Jekyll names start with the date); equal names by path, descending.
+    ordered = sorted(names, reverse=True)
+    ordered.sort(key=names.__getitem__, reverse=True)
+    entries = [found.get(path) or FileEntry(path) for path in ordered]
     return entries, problems
 
 
 def _walk(
-    root: str, info: os.stat_result, found: dict[str, FileEntry],
+    root: str, info: os.stat_result, names: dict[str, str],
     problems: list[Problem], visited: set[tuple[int, int]],
 ) -> None:
     """Iterative directory walk (no recursion limit) guarding against symlink loops."""
@@ -133,18 +124,16 @@ def _walk(
             problems.append(Problem(directory, f"cannot list directory: {_os_reason(error)}"))
             continue
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name[0] == ".":
                 continue
             try:
                 if entry.is_dir():
                     pending.append((entry.path, entry.stat()))
-                elif os.path.splitext(entry.name)[1].lower() not in POST_SUFFIXES:
+                elif name[name.rfind(".") :].lower() not in POST_SUFFIXES:
                     continue  # not a post (pictures, notes…): ignored, not a problem
                 elif entry.is_file():
-                    entry_info = entry.stat()
-                    found.setdefault(
-                        entry.path, FileEntry(entry.path, entry_info.st_size, entry_info.st_mtime_ns)
-                    )
+                    names.setdefault(entry.path, name)
                 elif entry.is_symlink() and not os.path.exists(entry.path):
                     problems.append(Problem(entry.path, "broken link: its target does not exist"))
                 else:  # a FIFO, socket or device named like a post: never opened
@@ -191,32 +180,29 @@ def decode(data: bytes) -> tuple[str, str | None]:
 
 def read_post(entry: FileEntry, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Post | None, list[Problem]]:
     """Read one file. Returns the post (folded search text) or None, and any problems; never raises."""
-    record, text, problems = _read_guarded(entry.path, entry.size, entry.mtime_ns, max_bytes)
+    record, text, problems = _read_guarded(entry.path, entry.size, max_bytes)
     found = [Problem(path, reason, skipped) for path, _, _, reason, skipped in problems]
     if record is None:
         return None, found
-    return Post(_article_of(record), fold(text), record[1], record[2]), found
+    return Post(article_of(record), fold(text), record[1], record[2]), found
 
 
-def _read_guarded(path: str, size: int, mtime_ns: int, max_bytes: int,
-                  ) -> tuple[Record | None, str, list[FileProblem]]:
+def _read_guarded(path: str, size: int, max_bytes: int) -> tuple[Record | None, str, list[FileProblem]]:
     try:
-        return _read_one(path, size, mtime_ns, max_bytes)
+        return _read_one(path, size, max_bytes)
     except Exception as error:  # a last guard: one odd file must not stop a load
         return None, "", [(path, size, 0, f"unexpected error: {type(error).__name__}", True)]
 
 
-def _read_one(path: str, size: int, mtime_ns: int, max_bytes: int,
-              ) -> tuple[Record | None, str, list[FileProblem]]:
-    """(record, unfolded search text, problems) for one file.
+def _read_one(path: str, size: int, max_bytes: int) -> tuple[Record | None, str, list[FileProblem]]:
+    """(record, unfolded search text, problems) for one file (`size` -1 when unknown).
 
     Problems and records are keyed by the size and mtime seen when reading, so the cache
     re-reads a file that changed meanwhile.
     """
-    data, mtime_ns, reason = _read_bytes(path, size, mtime_ns, max_bytes)
+    data, size, mtime_ns, reason = _read_bytes(path, size, max_bytes)
     if data is None:
         return None, "", [(path, size, mtime_ns, reason, True)]
-    size = len(data)
     if not data.strip():
         return None, "", [(path, size, mtime_ns, "empty file", True)]
     try:
@@ -232,25 +218,27 @@ def _read_one(path: str, size: int, mtime_ns: int, max_bytes: int,
         return None, "", [(path, size, mtime_ns, str(error), True)]
     warnings = [note] if note else []
     record = _record(path, size, mtime_ns, fields, body, warnings)
-    searchable = f"{record[4]}\n{record[7]}\n{search_body(body)}"
+    searchable = f"{record[4]}\n{record[8]}\n{search_body(body)}"
     return record, searchable, [(path, size, mtime_ns, warning, False) for warning in warnings]
 
 
-def _read_bytes(path: str, size: int, mtime_ns: int, max_bytes: int) -> tuple[bytes | None, int, str]:
-    """(data, mtime_ns, "") or (None, mtime_ns, reason); the size is rechecked when open."""
+def _read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, int, int, str]:
+    """(data, size, mtime_ns, "") or (None, size, mtime_ns, reason), as seen once open."""
     if size > max_bytes:
-        return None, mtime_ns, f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit"
+        return None, size, 0, f"file is {_megabytes(size)}, over the {_megabytes(max_bytes)} limit"
     try:
-        data, mtime_ns = read_regular_file(path, max_bytes + 1)
+        data, size_now, mtime_ns = read_regular_file(path, max_bytes)
     except FileNotFoundError:
-        return None, 0, "file vanished while loading"
+        return None, size, 0, "file vanished while loading"
     except (IsADirectoryError, NotRegularFile):
-        return None, 0, "not a regular file"
+        return None, size, 0, "not a regular file"
     except OSError as error:
-        return None, 0, f"cannot read: {_os_reason(error)}"
-    if len(data) > max_bytes:
-        return None, mtime_ns, f"file grew past the {_megabytes(max_bytes)} limit while loading"
-    return data, mtime_ns, ""
+        return None, size, 0, f"cannot read: {_os_reason(error)}"
+    if data is None and size < 0:
+        return None, size_now, mtime_ns, f"file is {_megabytes(size_now)}, over the {_megabytes(max_bytes)} limit"
+    if data is None or len(data) > max_bytes:
+        return None, size_now, mtime_ns, f"file grew past the {_megabytes(max_bytes)} limit while loading"
+    return data, len(data), mtime_ns, ""
 
 
 def _record(path: str, size: int, mtime_ns: int, fields: dict[object, object], body: str,
@@ -266,13 +254,20 @@ def _record(path: str, size: int, mtime_ns: int, fields: dict[object, object], b
         shown = clean_line(raw)[:40] if isinstance(raw, str) else ("missing" if raw is None else "not a date")
         warnings.append(f"date {shown!r} is not a date; using the file's modification time")
         date = datetime.fromtimestamp(mtime_ns / 1e9, tz=CHINA_TIME)
+    offset = date.utcoffset() or timedelta(0)
+    elapsed = date - _EPOCH
+    micros = (elapsed.days * 86400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
     source_id = _clean(scalar_text(fields.get("categories")) or "") or "unknown"
     tag = _clean(scalar_text(fields.get("tags")) or "")
     source_name = tag.removesuffix("新闻") or tag or source_id
     url = find_url(body)
     if url is not None:
         url = _clean(url) or None
-    return (path, size, mtime_ns, url or path, title[:500], date, source_id, source_name[:60], url)
+    return (path, size, mtime_ns, url or path, title[:500], micros, offset.days * 86400 + offset.seconds,
+            source_id, source_name[:60], url)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _clean(text: str) -> str:
@@ -282,11 +277,6 @@ def _clean(text: str) -> str:
     return clean_line(text)
 
 
-def _article_of(record: Record) -> Article:
-    path, _, _, identity, title, date, source_id, source_name, url = record
-    return Article(identity, path, title, date, source_id, source_name, url)
-
-
 def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
@@ -294,32 +284,61 @@ def _megabytes(size: int) -> str:
 # --- runs of files ---------------------------------------------------------------------
 
 
-def read_files(task: Task, max_bytes: int, vocabulary: Vocabulary) -> ReadResult:
-    """Read a run of files into one compact result (this runs in worker processes too)."""
+def read_files(task: Task, max_bytes: int, vocabulary: Vocabulary | None) -> ReadResult:
+    """Read a run of files into one compact result (this runs in worker processes too).
+
+    Without a vocabulary the result has no signature rows yet (see `LoadPlan._first_batch`).
+    """
     result = ReadResult()
     texts: list[str] = []
-    for path, size, mtime_ns in task:
-        record, text, problems = _read_guarded(path, size, mtime_ns, max_bytes)
+    for path, size, _ in task:
+        record, text, problems = _read_guarded(path, size, max_bytes)
         if record is not None:
             result.records.append(record)
             texts.append(text)
         result.problems.extend(problems)
     units = fold_joined(texts) if texts else np.zeros(0, np.uint16)
     result.texts = units.tobytes()
-    result.rows = build_chunk_from_units(0, len(texts), units, vocabulary).rows
+    result.offsets = text_offsets(units, len(texts))
+    if vocabulary is not None:
+        result.rows = signatures(units, result.offsets, vocabulary)
     return result
 
 
+@dataclass(slots=True)
+class Batch:
+    """What one step of a progressive load produced, ready for `Store.add_batch`."""
+
+    records: list[Record] = field(default_factory=list)
+    """The good files, in slot order."""
+    chunk: Chunk | None = None
+    """Their folded texts and search signatures (None when there are no records)."""
+    problems: list[Problem] = field(default_factory=list)
+    done: int = 0
+    """Files handled so far, this batch included."""
+    total: int = 0
+    """Files found in all."""
+    phase: str = "reading"
+    """What the load is doing: "finding", "reading" or "cached"."""
+
+    @property
+    def posts(self) -> list[Post]:
+        """The records as `Post`s (for callers that want objects rather than columns)."""
+        if self.chunk is None:
+            return []
+        return [
+            Post(article_of(record), self.chunk.text_at(number), record[1], record[2])
+            for number, record in enumerate(self.records)
+        ]
+
+
 def batch_of(result: ReadResult, vocabulary: Vocabulary, done: int, total: int, phase: str) -> Batch:
-    """Turn a compact result into a `Batch` of posts with a prebuilt chunk."""
-    texts = text_of(np.frombuffer(result.texts, np.uint16)).split(SEPARATOR) if result.records else []
-    posts = [
-        Post(_article_of(record), text, record[1], record[2])
-        for record, text in zip(result.records, texts, strict=True)
-    ]
+    """Turn a compact result into a `Batch`."""
     problems = [Problem(path, reason, skipped) for path, _, _, reason, skipped in result.problems]
-    chunk = Chunk(0, len(posts), result.rows, vocabulary) if posts else None
-    return Batch(posts, problems, done, total, phase, chunk)
+    chunk = None
+    if result.records:
+        chunk = Chunk(0, len(result.records), result.texts, result.offsets, result.rows, vocabulary)
+    return Batch(result.records, chunk, problems, done, total, phase)
 
 
 # --- the whole load --------------------------------------------------------------------
@@ -338,10 +357,10 @@ def iter_load(
     """The whole progressive load as batches: the first one carries discovery problems.
 
     The UI's loading worker and `load_store` both consume this; each batch can be added
-    to a `Store` as it arrives (`store.add(batch.posts, batch.problems, batch.chunk)`).
-    With `use_cache`, unchanged files come from the cache (phase "cached") and, when
-    anything changed, the cache is rewritten after the last batch has been yielded.
-    `parallel` forces worker processes on or off (default: by corpus size).
+    to a `Store` as it arrives (`store.add_batch(batch)`). With `use_cache`, unchanged
+    files come from the cache (phase "cached") and, when anything changed, the cache is
+    rewritten after the last batch has been yielded. `parallel` forces worker processes
+    on or off (default: by the number of files to read).
     """
     roots = [os.fspath(path) for path in paths]
     entries, problems = discover(roots)
@@ -361,7 +380,7 @@ class LoadPlan:
         self.total = len(entries)
         self.done = 0
         self.location = cache.cache_file(roots, cache_dir) if use_cache else None
-        self.cached = cache.load(self.location) if self.location else None
+        self.cached = cache.open_cache(self.location) if self.location else None
         self.vocabulary: Vocabulary | None = None
         if self.cached is not None and self.cached.max_bytes == max_bytes:
             self.vocabulary = make_vocabulary(self.cached.vocabulary_keys)
@@ -370,59 +389,62 @@ class LoadPlan:
         self.results: list[ReadResult] = []
         """Everything yielded, for the cache."""
         self.changed = self.cached is None
-        self.pending = [(e.path, e.size, e.mtime_ns) for e in entries]
+        self.pending: Task = [(path, size, mtime_ns) for path, size, mtime_ns in entries]
 
     def cached_batches(self) -> Iterator[Batch]:
-        """Batches of unchanged files straight from the cache."""
+        """Batches of unchanged files straight from the cache, newest first, as it is read."""
         if self.cached is None or self.vocabulary is None:
             return
-        current = {path: (size, mtime) for path, size, mtime in self.pending}
+        found = {item[0] for item in self.pending}
         covered: set[str] = set()
-        for result in self.cached.results:
-            kept = cache.still_valid(result, current)
+        for result in self.cached.results():
+            kept = cache.still_valid(result, found)
             self.changed |= len(kept.records) != len(result.records) or len(kept.problems) != len(result.problems)
             covered.update(record[0] for record in kept.records)
             covered.update(problem[0] for problem in kept.problems)
             if kept.records or kept.problems:
                 yield self._batch(kept, "cached")
+        self.changed |= self.cached.damaged
         self.pending = [item for item in self.pending if item[0] not in covered]
         self.changed |= bool(self.pending)
 
     def fresh_batches(self, parallel: bool | None) -> Iterator[Batch]:
-        """Batches of files read now: a small first batch, then in-process or in parallel."""
-        if self.pending and self.vocabulary is None:
-            first, self.pending = self.pending[:FIRST_BATCH], self.pending[FIRST_BATCH:]
-            yield self._first_batch(first)
+        """Batches of files read now: a small first batch, then in-process or in parallel.
+
+        Worker processes start before the first batch is read, so they are ready (and
+        have their imports done) by the time the vocabulary it yields is known.
+        """
         if parallel is None:
             parallel = len(self.pending) >= PARALLEL_MIN_FILES and worker_count() > 1
-        tasks = [self.pending[i : i + BATCH_SIZE] for i in range(0, len(self.pending), BATCH_SIZE)]
-        if parallel and tasks:
-            yield from self._parallel(tasks)
-        else:
-            for task in tasks:
-                yield self._batch(read_files(task, self.max_bytes, self._vocabulary()), "reading")
+        reader = _start_pool() if parallel and self.pending else None
+        try:
+            if self.pending and self.vocabulary is None:
+                first, self.pending = self.pending[:FIRST_BATCH], self.pending[FIRST_BATCH:]
+                yield self._first_batch(first)
+            tasks = [self.pending[i : i + BATCH_SIZE] for i in range(0, len(self.pending), BATCH_SIZE)]
+            if reader is not None and tasks:
+                yield from self._parallel(reader, tasks)
+            else:
+                for task in tasks:
+                    yield self._batch(read_files(task, self.max_bytes, self._vocabulary()), "reading")
+        finally:
+            if reader is not None:
+                reader.close()
 
     def _first_batch(self, task: Task) -> Batch:
-        records, texts, problems = [], [], []
-        for path, size, mtime_ns in task:
-            record, text, found = _read_guarded(path, size, mtime_ns, self.max_bytes)
-            if record is not None:
-                records.append(record)
-                texts.append(text)
-            problems.extend(found)
-        folded = fold_joined(texts) if texts else np.zeros(0, np.uint16)
-        self.vocabulary = choose_vocabulary(text_of(folded).split(SEPARATOR) if texts else [])
-        rows = build_chunk_from_units(0, len(texts), folded, self.vocabulary).rows
-        return self._batch(ReadResult(records, folded.tobytes(), rows, problems), "reading")
+        result = read_files(task, self.max_bytes, None)
+        units = np.frombuffer(result.texts, np.uint16)
+        self.vocabulary = choose_vocabulary(text_of(units).split(SEPARATOR) if result.records else [])
+        result.rows = signatures(units, result.offsets, self.vocabulary)
+        return self._batch(result, "reading")
 
-    def _parallel(self, tasks: list[Task]) -> Iterator[Batch]:
+    def _parallel(self, reader: ParallelReader, tasks: list[Task]) -> Iterator[Batch]:
         vocabulary = self._vocabulary()
         finished = 0
         try:
-            with ParallelReader() as reader:
-                for result in reader.read(tasks, self.max_bytes, vocabulary):
-                    finished += 1
-                    yield self._batch(result, "reading")
+            for result in reader.read(tasks, self.max_bytes, vocabulary):
+                finished += 1
+                yield self._batch(result, "reading")
         except Exception:  # a broken pool (no semaphores, killed worker): read in-process
             for task in tasks[finished:]:
                 yield self._batch(read_files(task, self.max_bytes, vocabulary), "reading")
@@ -445,6 +467,14 @@ class LoadPlan:
         cache.save(self.location, cache.CachedCorpus(self.vocabulary.keys, self.max_bytes, self.results))
 
 
+def _start_pool() -> ParallelReader | None:
+    """A started worker pool, or None when processes cannot be started here."""
+    try:
+        return ParallelReader()
+    except Exception:  # e.g. no working semaphores in a sandbox: read in-process
+        return None
+
+
 def load_store(
     paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
     use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
@@ -452,5 +482,5 @@ def load_store(
     """Load everything under `paths` into a new store, in one go (the CLI's path)."""
     store = Store()
     for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir):
-        store.add(batch.posts, batch.problems, batch.chunk)
+        store.add_batch(batch)
     return store

@@ -8,7 +8,7 @@ Deliberately not here: loading, parsing or search logic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,3 +74,33 @@ class Post:
     """File size in bytes when read, for the cache key."""
     mtime_ns: int
     """File modification time when read, for the cache key."""
+
+
+Record = tuple[str, int, int, str, str, int, int, str, str, "str | None"]
+"""One good file as plain data (cheap to pickle, to cache and to keep 100k of):
+path, size, mtime_ns, identity, title, date in µs since the epoch, the date's UTC offset
+in seconds, source_id, source_name, url. `Store.articles` turns one into an `Article`."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LOCAL_EPOCH = datetime(1970, 1, 1)
+_ZONES: dict[int, timezone] = {}
+
+
+def record_of(article: Article, size: int = 0, mtime_ns: int = 0) -> Record:
+    """The record of an article (the inverse of `article_of`)."""
+    offset = article.date.utcoffset() or timedelta(0)
+    elapsed = article.date - _EPOCH
+    micros = (elapsed.days * 86400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
+    return (article.path, size, mtime_ns, article.identity, article.title, micros,
+            int(offset.total_seconds()), article.source_id, article.source_name, article.url)
+
+
+def article_of(record: Record) -> Article:
+    """The article a record describes."""
+    path, _, _, identity, title, micros, offset, source_id, source_name, url = record
+    zone = _ZONES.get(offset)
+    if zone is None:
+        zone = _ZONES.setdefault(offset, timezone(timedelta(seconds=offset)))
+    # Local time first: a date in year 1 east of Greenwich is in range, its UTC is not.
+    date = (_LOCAL_EPOCH + timedelta(microseconds=micros + offset * 1_000_000)).replace(tzinfo=zone)
+    return Article(identity, path, title, date, source_id, source_name, url)

@@ -51,13 +51,15 @@ class ArticleOpener:
 
     def _read_body(self, path: str) -> str:
         try:
-            data, _ = read_regular_file(path, self.max_bytes + 1)
+            data, _, _ = read_regular_file(path, self.max_bytes)
         except NotRegularFile:
             raise ArticleUnavailable("the file is no longer a regular file") from None
         except OSError as error:
             raise ArticleUnavailable(f"cannot read the file: {error.strerror or error}") from None
+        if data is None or len(data) > self.max_bytes:
+            raise ArticleUnavailable("the file has grown past the size limit")
         try:
-            text, _ = decode(data[: self.max_bytes])
+            text, _ = decode(data)
             text = text.replace("\r\n", "\n").replace("\r", "\n")
             return split_front_matter(text)[1]
         except (ValueError, FrontMatterError) as error:

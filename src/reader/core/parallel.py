@@ -3,9 +3,10 @@
 Loading is CPU-bound Python (decoding, front matter, body text, folding, signatures), so
 threads would share one core. The loader runs inside a thread of a Textual app, which
 must never `fork` (a forked child would inherit the app's threads and terminal state),
-so workers are started with "forkserver" where available, else "spawn". Each task
-returns a `ReadResult`: plain tuples, one UTF-16 blob of folded text and one numpy
-array of signature rows — cheap to pickle, and the same shape the cache stores.
+so workers are started with "forkserver" where available (its server preloads the
+loader, so each worker starts warm), else "spawn". Each task returns a `ReadResult`:
+plain tuples, one UTF-16 blob of folded text with its offsets and one numpy array of
+signature rows — cheap to pickle, and the same shape the cache stores.
 
 Deliberately not here: what reading a file means (`loader.read_files`), ordering and
 batching (`loader.iter_load`).
@@ -18,15 +19,13 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import numpy.typing as npt
 
+from reader.core.models import Record
 from reader.core.search import Vocabulary, make_vocabulary
 
-Record = tuple[str, int, int, str, str, datetime, str, str, "str | None"]
-"""One good file: path, size, mtime_ns, identity, title, date, source_id, source_name, url."""
 FileProblem = tuple[str, int, int, str, bool]
 """One problem of a file: path, size, mtime_ns, reason, skipped."""
 Task = list[tuple[str, int, int]]
@@ -41,6 +40,8 @@ class ReadResult:
     """Metadata of each good file."""
     texts: bytes = b""
     """Folded search texts of the good files, UTF-16-LE, joined by U+0000."""
+    offsets: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    """Byte offset of each text in `texts`, plus one past the end (see `search.Chunk`)."""
     rows: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
     """Packed signature rows of the good files (see `search.Chunk`)."""
     problems: list[FileProblem] = field(default_factory=list)
@@ -60,9 +61,16 @@ def _read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint6
     return read_files(task, max_bytes, _worker_vocabulary)
 
 
+def _warm_up() -> None:
+    """A no-op task: makes a worker start (and import) while the first batch is read."""
+
+
 def _context() -> multiprocessing.context.BaseContext:
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["reader.core.loader"])
+        return context
+    return multiprocessing.get_context("spawn")
 
 
 def worker_count() -> int:
@@ -74,7 +82,10 @@ class ParallelReader:
     """A process pool reading tasks in order; `close` it (or use `with`)."""
 
     def __init__(self, workers: int | None = None) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=workers or worker_count(), mp_context=_context())
+        count = workers or worker_count()
+        self._pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
+        for _ in range(count):
+            self._pool.submit(_warm_up)
 
     def __enter__(self) -> ParallelReader:
         return self

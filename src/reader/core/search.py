@@ -2,20 +2,29 @@
 
 Chinese has no spaces to split words on, so a term matches wherever it occurs as a
 substring of an article's folded text (title, source name, body). Scanning 100k bodies
-costs ~110 ms a query, so each article gets a signature of its UTF-16 unigrams, bigrams
-and trigrams, stored bit-sliced (one packed bit row per signature row, one column per
+costs ~110 ms a query, so each article gets a signature of its UTF-16 unigrams and
+bigrams, stored bit-sliced (one packed bit row per signature row, one column per
 article). Rows come in two kinds:
 
-- *dedicated* rows, one per gram of a `Vocabulary` (the grams most articles share, chosen
-  from a sample of the corpus). A dedicated row is exact: its bit is set exactly for the
-  articles containing that gram. So a 1-3 unit term whose gram has a row is answered
-  from the row alone, with no text scan, however many articles match.
-- *hashed* rows shared by all other grams, Bloom-style: they only rule articles out.
+- *dedicated* rows, one per unigram of a `Vocabulary` (the characters found in a sample
+  of the corpus). A dedicated row is exact: its bit is set exactly for the articles
+  containing that character, so a one-character term is answered from its row alone,
+  however many articles match (the first keystroke of every search).
+- *hashed* rows shared by all bigrams and other unigrams, Bloom-style: they only rule
+  articles out.
 
 Other terms AND the rows of all their grams, which leaves candidates that are then
-checked with a real substring test. So the answer is always exactly that of a plain scan.
-Answers are kept per term; a longer term (typing one more character) only re-checks the
-hits of a shorter cached term it contains, and a multi-word query intersects its terms.
+checked with a real substring test on the article's text. So the answer is always
+exactly that of a plain scan. Answers are kept per term; a longer term (typing one more
+character) only re-checks the hits of a shorter cached term it contains, and a
+multi-word query intersects its terms.
+
+Texts are kept as one UTF-16-LE byte string per `Chunk` (a run of articles, as a
+loader batch or the cache delivers them) with byte offsets, never as one `str` per
+article: chunks move between processes and the cache as they are, and the substring
+test runs `bytes.find` between two offsets (rejecting odd, misaligned positions).
+Signatures cost a few numpy passes per code unit (two table lookups and two scattered
+bit writes), cheap enough to build for every file at start-up.
 
 Folding in bulk (`fold_many`, `fold_joined`) uses a lookup table over UTF-16 code units,
 built from `text.fold`'s per-character rule, so index and query always agree.
@@ -26,7 +35,7 @@ Deliberately not here: ranking (results are shown newest first), query syntax be
 from __future__ import annotations
 
 import hashlib
-import operator
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,20 +49,20 @@ from reader.core.text import _fold_char, fold
 
 SIGNATURE_ROWS = 8192
 """Signature rows per article: dedicated rows first, then hashed ones."""
-HASHED_ROWS = 2048
+HASHED_ROWS = 4096
 """Rows shared by hashed grams (a power of two)."""
 DEDICATED_ROWS = SIGNATURE_ROWS - HASHED_ROWS
-"""At most this many grams get an exact row of their own."""
+"""At most this many characters get an exact row of their own."""
 VOCABULARY_SAMPLE = 256
 """Articles sampled to choose the vocabulary (the first batch: the newest posts)."""
 SEPARATOR = "\x00"
 """Joins texts in bulk operations; search texts never contain it."""
 
-_TABLE_BITS = 16
 _HASHED_BITS = HASHED_ROWS.bit_length() - 1
-_MIX_A = np.uint32(0x9E3779B1)
-_MIX_B = np.uint32(0x85EBCA77)
+_MIX = np.uint32(0x9E3779B1)
 _MAX_CACHED_TERMS = 64
+_GROUP = 64
+"""Texts whose signatures are built together: their bit matrix stays in the CPU cache."""
 
 SlotArray = npt.NDArray[np.int64]
 Units = npt.NDArray[np.uint16]
@@ -126,131 +135,66 @@ def fold_many(texts: list[str]) -> list[str]:
 # --- grams and the vocabulary ------------------------------------------------------------
 
 
-def _grams(units: Units) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
-    """Key and start position of every unigram, bigram and trigram free of blank units.
-
-    Keys cannot collide across sizes: units are non-zero, so a bigram key is >= 2**16
-    and a trigram key >= 2**32.
-    """
-    size = units.size
-    wide = units.astype(np.uint64)
-    solid = ~_blank_units()[units]
-    keys = [wide]
-    masks = [solid]
-    if size >= 2:
-        keys.append((wide[:-1] << np.uint64(16)) | wide[1:])
-        masks.append(solid[:-1] & solid[1:])
-    if size >= 3:
-        keys.append((wide[:-2] << np.uint64(32)) | (wide[1:-1] << np.uint64(16)) | wide[2:])
-        masks.append(solid[:-2] & solid[1:-1] & solid[2:])
-    all_keys = np.concatenate(keys)
-    positions = np.concatenate([np.arange(size - n, dtype=np.int64) for n in range(len(keys))])
-    keep = np.concatenate(masks)
-    return all_keys[keep], positions[keep]
-
-
 @dataclass(frozen=True, eq=False)
 class Vocabulary:
-    """The grams that own a dedicated signature row, with direct-mapped lookup tables.
-
-    Tables are indexed by a 16-bit hash; a slot holds one dedicated gram (the more
-    common one wins a collision, the other stays hashed), so a lookup is two gathers and
-    a compare — fast enough to run over every code unit of a corpus.
-    """
+    """The characters that own a dedicated signature row, as a lookup table."""
 
     keys: npt.NDArray[np.uint64]
-    """Gram key per dedicated row (row i belongs to keys[i])."""
+    """UTF-16 unit per dedicated row (row i belongs to keys[i])."""
     unigram_rows: npt.NDArray[np.int32]
     """Row of every UTF-16 unit as a unigram (dedicated, else hashed; blanks: `TRASH_ROW`)."""
-    bigram_keys: npt.NDArray[np.uint32]
-    bigram_rows: npt.NDArray[np.int32]
-    trigram_heads: npt.NDArray[np.uint32]
-    """First two units of the trigram in each slot (its last unit is in `trigram_tails`)."""
-    trigram_tails: npt.NDArray[np.uint16]
-    trigram_rows: npt.NDArray[np.int32]
     fingerprint: str
     """Identifies the vocabulary, so chunks built with another one are rebuilt."""
 
 
 TRASH_ROW = SIGNATURE_ROWS
-"""Where grams that set no bit go (dropped before packing): non-dedicated trigrams, blanks."""
+"""Where grams that set no bit go (dropped before packing): blanks."""
 
 
 def make_vocabulary(keys: npt.NDArray[np.uint64]) -> Vocabulary:
-    """A vocabulary whose row i is keys[i] (keys are gram keys as made by `_grams`)."""
+    """A vocabulary whose row i is the character with UTF-16 unit keys[i]."""
     keys = np.ascontiguousarray(keys[:DEDICATED_ROWS], dtype=np.uint64)
-    rows = np.arange(keys.size, dtype=np.int32)
+    if keys.size and (keys.max() >= 0x10000 or _blank_units()[keys.astype(np.int64)].any()):
+        raise ValueError("vocabulary keys must be non-blank UTF-16 units")
     unigram_rows = _hashed_rows(np.arange(0x10000, dtype=np.uint32)).astype(np.int32)
+    unigram_rows[keys.astype(np.int64)] = np.arange(keys.size, dtype=np.int32)
     unigram_rows[_blank_units()] = TRASH_ROW
-    is_unigram = keys < 0x10000
-    unigram_rows[keys[is_unigram].astype(np.int64)] = rows[is_unigram]
-    is_bigram = (keys >= 0x10000) & (keys < 0x1_0000_0000)
-    bigram = _table(keys[is_bigram].astype(np.uint32), None, rows[is_bigram])
-    is_trigram = keys >= 0x1_0000_0000
-    heads = (keys[is_trigram] >> np.uint64(16)).astype(np.uint32)
-    tails = (keys[is_trigram] & np.uint64(0xFFFF)).astype(np.uint16)
-    trigram = _table(heads, tails, rows[is_trigram])
     fingerprint = hashlib.sha1(keys.tobytes()).hexdigest()
-    return Vocabulary(keys, unigram_rows, bigram[0], bigram[2], trigram[0], trigram[1], trigram[2], fingerprint)
-
-
-def _table(heads: npt.NDArray[np.uint32], tails: npt.NDArray[np.uint16] | None,
-           rows: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
-    """A direct-mapped table of (head, tail) -> row; earlier (more common) entries win."""
-    tails = np.zeros(heads.size, np.uint16) if tails is None else tails
-    slots = _slot(heads, tails)
-    _, first = np.unique(slots, return_index=True)
-    slot_heads = np.zeros(1 << _TABLE_BITS, dtype=np.uint32)  # 0 never matches: units are non-zero
-    slot_tails = np.zeros(1 << _TABLE_BITS, dtype=np.uint16)
-    slot_rows = np.full(1 << _TABLE_BITS, TRASH_ROW, dtype=np.int32)
-    slot_heads[slots[first]] = heads[first]
-    slot_tails[slots[first]] = tails[first]
-    slot_rows[slots[first]] = rows[first]
-    return slot_heads, slot_tails, slot_rows
-
-
-def _slot(heads: npt.NDArray[np.uint32], tails: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint32]:
-    mixed = (heads * _MIX_A) ^ (tails.astype(np.uint32) * _MIX_B)
-    return (mixed * _MIX_A) >> np.uint32(32 - _TABLE_BITS)
+    return Vocabulary(keys, unigram_rows, fingerprint)
 
 
 def _hashed_rows(keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
-    return ((keys * _MIX_B) >> np.uint32(32 - _HASHED_BITS)) + np.uint32(DEDICATED_ROWS)
+    """The hashed row of each gram key (a unit, or two units as `first << 16 | second`)."""
+    mixed = keys * _MIX
+    mixed >>= np.uint32(32 - _HASHED_BITS)
+    mixed += np.uint32(DEDICATED_ROWS)
+    return mixed
 
 
 def choose_vocabulary(folded: Sequence[str]) -> Vocabulary:
-    """Dedicate rows to the grams found in the most of (a sample of) these texts."""
+    """Dedicate rows to the characters found in the most of (a sample of) these texts."""
     sample = list(folded[:VOCABULARY_SAMPLE])
     if not sample:
         return make_vocabulary(np.zeros(0, dtype=np.uint64))
-    units = units_of(SEPARATOR.join(sample))
-    keys, positions = _grams(units)
-    owner = np.cumsum(units == 0, dtype=np.uint64)[positions]
-    pairs = np.unique((keys << np.uint64(16)) | owner) >> np.uint64(16)
-    distinct, counts = np.unique(pairs, return_counts=True)
+    per_text = np.concatenate([np.unique(units_of(text)) for text in sample])
+    distinct, counts = np.unique(per_text, return_counts=True)
+    usable = ~_blank_units()[distinct]
+    distinct, counts = distinct[usable], counts[usable]
     order = np.lexsort((distinct, -counts))
-    return make_vocabulary(distinct[order])
+    return make_vocabulary(distinct[order].astype(np.uint64))
 
 
-def gram_rows(units: Units, vocabulary: Vocabulary) -> tuple[npt.NDArray[np.int32], ...]:
-    """Signature rows of the unigram, bigram and trigram starting at each unit.
+def gram_rows(units: Units, vocabulary: Vocabulary) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint32]]:
+    """Signature rows of the unigram and the bigram starting at each unit.
 
-    Grams that span a separator or a space get junk rows: never dedicated ones (the
-    vocabulary has no blanks), so they can only cost a false candidate, never a miss.
+    Bigrams that span a separator or a space get junk hashed rows: they can only cost
+    a false candidate, never a miss.
     """
+    unigrams = np.take(vocabulary.unigram_rows, units)
     wide = units.astype(np.uint32)
-    unigrams = vocabulary.unigram_rows[units]
-    heads = (wide[:-1] << np.uint32(16)) | wide[1:]
-    slots = _slot(heads, np.zeros(heads.size, np.uint16))
-    bigrams = np.where(
-        vocabulary.bigram_keys[slots] == heads, vocabulary.bigram_rows[slots],
-        _hashed_rows(heads).astype(np.int32),
-    )
-    heads, tails = heads[:-1], units[2:]
-    slots = _slot(heads, tails)
-    found = (vocabulary.trigram_heads[slots] == heads) & (vocabulary.trigram_tails[slots] == tails)
-    trigrams = np.where(found, vocabulary.trigram_rows[slots], np.int32(TRASH_ROW))
-    return unigrams, bigrams, trigrams
+    bigrams = wide[:-1] << np.uint32(16)
+    bigrams |= wide[1:]
+    return unigrams, _hashed_rows(bigrams)
 
 
 # --- signature chunks --------------------------------------------------------------------
@@ -258,49 +202,89 @@ def gram_rows(units: Units, vocabulary: Vocabulary) -> tuple[npt.NDArray[np.int3
 
 @dataclass(frozen=True, eq=False)
 class Chunk:
-    """Signatures of a run of consecutive slots, bit-sliced: rows[r] packs one bit per slot."""
+    """A run of consecutive slots: their folded texts and bit-sliced signatures."""
 
     start: int
+    """Slot of the first text."""
     count: int
+    text: bytes
+    """The folded texts, UTF-16-LE, joined by U+0000."""
+    offsets: npt.NDArray[np.int64]
+    """Byte offset where each text starts, plus one past the end (len(text) + 2)."""
     rows: npt.NDArray[np.uint8]
+    """rows[r] packs one bit per text: whether its signature has row r."""
     vocabulary: Vocabulary
     """The vocabulary the rows were built with."""
 
+    def text_at(self, number: int) -> str:
+        """The folded text of the chunk's text `number`."""
+        begin, end = int(self.offsets[number]), int(self.offsets[number + 1]) - 2
+        return self.text[begin:end].decode("utf-16-le", "surrogatepass")
+
+    def moved_to(self, start: int, vocabulary: Vocabulary) -> Chunk:
+        """This chunk at another slot, its rows rebuilt if made with another vocabulary."""
+        rows = self.rows
+        if vocabulary.fingerprint != self.vocabulary.fingerprint:
+            rows = signatures(np.frombuffer(self.text, np.uint16), self.offsets, vocabulary)
+        return Chunk(start, self.count, self.text, self.offsets, rows, vocabulary)
 
 
-
-_GROUP = 128
-"""Texts whose signatures are built together: small enough for the CPU cache."""
-
-
-def build_chunk_from_units(start: int, count: int, units: Units, vocabulary: Vocabulary) -> Chunk:
-    """Signatures for `count` folded texts given joined by 0 units (see `fold_joined`)."""
-    rows = np.zeros((SIGNATURE_ROWS, (count + 7) // 8), dtype=np.uint8)
+def text_offsets(units: Units, count: int) -> npt.NDArray[np.int64]:
+    """Byte offsets of `count` texts joined by 0 units (see `Chunk.offsets`)."""
+    offsets = np.empty(count + 1, dtype=np.int64)
     if count == 0:
-        return Chunk(start, count, rows, vocabulary)
-    starts = np.concatenate([[0], np.flatnonzero(units == 0) + 1])
-    if starts.size != count:
+        offsets[0] = 0
+        return offsets
+    separators = np.flatnonzero(units == 0)
+    if separators.size != count - 1:
         raise ValueError("units do not hold `count` texts")
+    offsets[0] = 0
+    offsets[1:-1] = (separators + 1) * 2
+    offsets[-1] = units.size * 2 + 2
+    return offsets
+
+
+def signatures(units: Units, offsets: npt.NDArray[np.int64], vocabulary: Vocabulary) -> npt.NDArray[np.uint8]:
+    """Packed signature rows of the texts at `offsets` in `units` (see `Chunk.rows`)."""
+    count = offsets.size - 1
+    rows = np.zeros((SIGNATURE_ROWS, (count + 7) // 8), dtype=np.uint8)
+    starts = offsets // 2
     for first in range(0, count, _GROUP):
         last = min(first + _GROUP, count)
-        end = starts[last] - 1 if last < count else units.size
-        rows[:, first // 8 : (last + 7) // 8] = _group_signatures(units[starts[first] : end], last - first, vocabulary)
-    return Chunk(start, count, rows, vocabulary)
+        group = units[starts[first] : max(starts[first], starts[last] - 1)]
+        lengths = np.diff(starts[first : last + 1])
+        lengths[-1] -= 1  # the last text of the group has no separator after it
+        rows[:, first // 8 : (last + 7) // 8] = _group_signatures(group, lengths, vocabulary)
+    return rows
 
 
-def _group_signatures(units: Units, count: int, vocabulary: Vocabulary) -> npt.NDArray[np.uint8]:
-    """Packed signature rows of a few texts joined by 0 units."""
+def _group_signatures(units: Units, lengths: npt.NDArray[np.int64], vocabulary: Vocabulary) -> npt.NDArray[np.uint8]:
+    """Packed signature rows of a few texts joined by 0 units (`lengths` in units, + separator)."""
+    count = lengths.size
     width = SIGNATURE_ROWS + 1
-    owner = np.cumsum(units == 0, dtype=np.int32)
     matrix = np.zeros(width * count, dtype=np.bool_)  # row-major: one row per signature bit
-    for rows in gram_rows(units, vocabulary):
-        matrix[rows * np.int32(count) + owner[: rows.size]] = True
+    if units.size:
+        owner = np.repeat(np.arange(count, dtype=np.int32), lengths)
+        unigrams, bigrams = gram_rows(units, vocabulary)
+        unigrams = unigrams * np.int32(count)
+        unigrams += owner
+        matrix[unigrams] = True
+        bigrams *= np.uint32(count)
+        bigrams += owner[:-1].view(np.uint32)
+        matrix[bigrams] = True
     return np.packbits(matrix.reshape(width, count)[:SIGNATURE_ROWS], axis=1)
 
 
+def chunk_of_units(start: int, count: int, units: Units, vocabulary: Vocabulary) -> Chunk:
+    """A chunk of `count` folded texts given joined by 0 units (see `fold_joined`)."""
+    offsets = text_offsets(units, count)
+    return Chunk(start, count, units.tobytes(), offsets, signatures(units, offsets, vocabulary), vocabulary)
+
+
 def build_chunk(start: int, folded: list[str], vocabulary: Vocabulary) -> Chunk:
-    """Signatures for `folded` texts occupying slots start, start+1, …"""
-    return build_chunk_from_units(start, len(folded), units_of(SEPARATOR.join(folded)), vocabulary)
+    """A chunk of already folded texts occupying slots start, start+1, …"""
+    units = units_of(SEPARATOR.join(folded)) if folded else np.zeros(0, np.uint16)
+    return chunk_of_units(start, len(folded), units, vocabulary)
 
 
 # --- the index ---------------------------------------------------------------------------
@@ -310,34 +294,42 @@ class SearchIndex:
     """Folded texts of all slots plus their signatures; answers term queries exactly."""
 
     def __init__(self) -> None:
-        self.texts: list[str] = []
-        """Folded search text per slot."""
         self.vocabulary: Vocabulary | None = None
         """Chosen from the first texts added (or taken from the first prebuilt chunk)."""
         self._chunks: list[Chunk] = []
+        self._chunk_starts: list[int] = []
+        self._size = 0
         self._answers: OrderedDict[str, tuple[int, SlotArray]] = OrderedDict()
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return self._size
 
-    def add(self, folded: list[str], chunk: Chunk | None = None) -> None:
-        """Append folded texts as new slots (with their signatures, built if not given)."""
-        start = len(self.texts)
+    def add(self, folded: list[str]) -> None:
+        """Append already folded texts as new slots."""
         if self.vocabulary is None:
-            self.vocabulary = chunk.vocabulary if chunk else choose_vocabulary(folded)
-        vocabulary = self.vocabulary
-        if chunk is None or chunk.count != len(folded) or (
-            chunk.vocabulary.fingerprint != vocabulary.fingerprint
-        ):
-            chunk = build_chunk(start, folded, vocabulary)
-        elif chunk.start != start:
-            chunk = Chunk(start, chunk.count, chunk.rows, vocabulary)
-        self.texts.extend(folded)
+            self.vocabulary = choose_vocabulary(folded)
+        self.add_chunk(build_chunk(self._size, folded, self.vocabulary))
+
+    def add_chunk(self, chunk: Chunk) -> None:
+        """Append a prebuilt chunk as the next slots (its rows are rebuilt if need be)."""
+        if chunk.count == 0:
+            return
+        if self.vocabulary is None:
+            self.vocabulary = chunk.vocabulary
+        if chunk.start != self._size or chunk.vocabulary is not self.vocabulary:
+            chunk = chunk.moved_to(self._size, self.vocabulary)
         self._chunks.append(chunk)
+        self._chunk_starts.append(chunk.start)
+        self._size += chunk.count
+
+    def text(self, slot: int) -> str:
+        """The folded search text of a slot."""
+        chunk = self._chunks[bisect_right(self._chunk_starts, slot) - 1]
+        return chunk.text_at(slot - chunk.start)
 
     def search(self, terms: tuple[str, ...]) -> SlotArray:
         """Sorted slots whose text contains every term (all slots when there are none)."""
-        slots = len(self.texts)
+        slots = self._size
         if not terms:
             return np.arange(slots, dtype=np.int64)
         answers = sorted((self._term_answer(term, slots) for term in terms), key=len)
@@ -361,39 +353,52 @@ class SearchIndex:
         if slots == 0 or self.vocabulary is None:
             return np.zeros(0, dtype=np.int64)
         units = units_of(term)
-        grams = gram_rows(units, self.vocabulary)
-        rows = np.unique(np.concatenate(grams))
+        if units.size == 0 or not units.all():
+            return np.zeros(0, dtype=np.int64)  # texts never contain the separator
+        unigrams, bigrams = gram_rows(units, self.vocabulary)
+        rows = np.unique(np.concatenate([unigrams.astype(np.int64), bigrams.astype(np.int64)]))
         candidates = self._candidates(rows[rows != TRASH_ROW])
-        if self._is_exact(units, grams):
-            return candidates
+        if units.size == 1 and unigrams[0] < DEDICATED_ROWS:
+            return candidates  # a dedicated row is exact
         for shorter, (count, answer) in self._answers.items():
             if count == slots and shorter in term and answer.size < candidates.size:
                 candidates = np.intersect1d(candidates, answer, assume_unique=True)
-        return self._verify(term, candidates)
-
-    @staticmethod
-    def _is_exact(units: Units, grams: tuple[npt.NDArray[np.int32], ...]) -> bool:
-        """Whether the term is one gram with a dedicated (exact) row."""
-        if not 1 <= units.size <= 3 or _blank_units()[units].any():
-            return False
-        return bool(grams[units.size - 1][0] < DEDICATED_ROWS)
+        return self._verify(units.tobytes(), candidates)
 
     def _candidates(self, rows: npt.NDArray[np.int64]) -> SlotArray:
         """Slots whose signatures have every row in `rows` set."""
         found: list[SlotArray] = []
         for chunk in self._chunks:
-            if rows.size:
-                combined = np.bitwise_and.reduce(chunk.rows[rows], axis=0)
-                hits = np.flatnonzero(np.unpackbits(combined, count=chunk.count))
-            else:
-                hits = np.arange(chunk.count)
-            found.append(hits + chunk.start)
+            combined = np.bitwise_and.reduce(chunk.rows[rows], axis=0)
+            found.append(np.flatnonzero(np.unpackbits(combined, count=chunk.count)) + chunk.start)
         return np.concatenate(found).astype(np.int64) if found else np.zeros(0, dtype=np.int64)
 
-    def _verify(self, term: str, candidates: SlotArray) -> SlotArray:
-        """The candidates whose text really contains `term` (the loop runs in C)."""
+    def _verify(self, needle: bytes, candidates: SlotArray) -> SlotArray:
+        """The candidates whose text really contains `needle` (UTF-16-LE units)."""
         if candidates.size == 0:
             return candidates
-        texts = map(self.texts.__getitem__, candidates.tolist())
-        found = np.fromiter(map(operator.contains, texts, repeat(term)), np.bool_, candidates.size)
-        return candidates[found]
+        keep = np.zeros(candidates.size, dtype=np.bool_)
+        bounds = np.searchsorted(candidates, self._chunk_starts + [self._size])
+        for chunk, low, high in zip(self._chunks, bounds[:-1], bounds[1:], strict=True):
+            if low == high:
+                continue
+            local = candidates[low:high] - chunk.start
+            begins, ends = chunk.offsets[local], chunk.offsets[local + 1] - 2
+            # `bytes.find` between offsets runs in C; an odd position is a match that
+            # straddles two UTF-16 units, so those few are searched again from there.
+            found = np.fromiter(
+                map(chunk.text.find, repeat(needle), begins.tolist(), ends.tolist()), np.int64, local.size
+            )
+            for index in np.flatnonzero((found > 0) & (found & 1 == 1)).tolist():
+                found[index] = _aligned_find(chunk.text, needle, int(found[index]) + 1, int(ends[index]))
+            keep[low:high] = found >= 0
+        return candidates[keep]
+
+
+def _aligned_find(text: bytes, needle: bytes, position: int, end: int) -> int:
+    """The first even position of `needle` in text[position:end], else -1."""
+    while True:
+        position = text.find(needle, position, end)
+        if position < 0 or position % 2 == 0:
+            return position
+        position += 1

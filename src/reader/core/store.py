@@ -1,7 +1,9 @@
 """The in-memory corpus: articles, sources, problems, read state and the search index.
 
 Articles live in append-only *slots* (an integer each), so batches from a progressive
-load, a cache and a reload can all be added without renumbering. A later file with the
+load, a cache and a reload can all be added without renumbering. Each slot keeps the
+loader's plain `Record`; an `Article` object is made only when a slot is looked at
+(`store.articles[slot]`), so adding 100k cached articles costs milliseconds. A later file with the
 same identity (canonical URL) replaces an earlier one when it is newer: the old slot is
 marked dead and the duplicate is counted. Views (a source, a search) are numpy arrays of
 slots in display order, so 100k rows filter and sort in milliseconds.
@@ -12,15 +14,20 @@ Deliberately not here: reading files (`loader.py`) or drawing anything.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from itertools import repeat
+from operator import itemgetter
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import numpy.typing as npt
 
-from reader.core.models import Article, Post, Problem, Source
+from reader.core.models import Article, Post, Problem, Record, Source, article_of, record_of
 from reader.core.search import Chunk, SearchIndex, SlotArray
 from reader.core.text import query_terms
+
+if TYPE_CHECKING:
+    from reader.core.loader import Batch
 
 ALL_SOURCES = ""
 """The source id that stands for every source."""
@@ -48,11 +55,31 @@ class _Column:
         return self.data[: self.size]
 
 
+class Articles(Sequence[Article]):
+    """`Article` per slot, made from the slot's record when asked for."""
+
+    def __init__(self, records: list[Record]) -> None:
+        self._records = records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @overload
+    def __getitem__(self, slot: int) -> Article: ...
+    @overload
+    def __getitem__(self, slot: slice) -> list[Article]: ...
+    def __getitem__(self, slot: int | slice) -> Article | list[Article]:
+        if isinstance(slot, slice):
+            return [article_of(record) for record in self._records[slot]]
+        return article_of(self._records[slot])
+
+
 class Store:
     """Every loaded article, addressable by slot, with counts and views."""
 
     def __init__(self) -> None:
-        self.articles: list[Article] = []
+        self._records: list[Record] = []
+        self.articles = Articles(self._records)
         """Article per slot (dead slots keep theirs)."""
         self.index = SearchIndex()
         """Folded text and signatures per slot."""
@@ -62,7 +89,7 @@ class Store:
         """Files collapsed into another file with the same identity."""
         self._alive = _Column(np.bool_)
         self._read = _Column(np.bool_)
-        self._timestamp = _Column(np.float64)
+        self._micros = _Column(np.int64)
         self._source = _Column(np.int32)
         self._source_ids: list[str] = []
         self._source_names: list[str] = []
@@ -72,44 +99,62 @@ class Store:
 
     # --- adding ----------------------------------------------------------------------
 
-    def add(self, posts: list[Post], problems: Iterable[Problem] = (), chunk: Chunk | None = None) -> None:
-        """Add a batch of posts (folded search text) and the problems met loading it."""
+    def add_batch(self, batch: Batch) -> None:
+        """Add what one step of a load produced (see `loader.iter_load`)."""
+        self.add_records(batch.records, batch.chunk, batch.problems)
+
+    def add(self, posts: list[Post], problems: Iterable[Problem] = ()) -> None:
+        """Add posts given as objects (folded search text), e.g. built by hand."""
+        if posts:
+            self.index.add([post.search_text for post in posts])
+        self._add_records([record_of(p.article, p.size, p.mtime_ns) for p in posts], problems)
+
+    def add_records(self, records: list[Record], chunk: Chunk | None, problems: Iterable[Problem] = ()) -> None:
+        """Add a loader's records with their chunk of search texts (None if no records)."""
+        if records:
+            if chunk is None or chunk.count != len(records):
+                raise ValueError("a chunk must hold the records' texts")
+            self.index.add_chunk(chunk)
+        self._add_records(records, problems)
+
+    def _add_records(self, records: list[Record], problems: Iterable[Problem]) -> None:
         self.problems.extend(problems)
-        if not posts:
+        if not records:
             return
-        first = len(self.articles)
-        self.articles.extend(post.article for post in posts)
-        self.index.add([post.search_text for post in posts], chunk)
-        self._alive.extend(repeat(True, len(posts)))
-        self._read.extend(repeat(False, len(posts)))
-        self._timestamp.extend(post.article.date.timestamp() for post in posts)
-        self._source.extend(self._source_of(post.article) for post in posts)
-        for offset, post in enumerate(posts):  # after extending: duplicates may share a batch
-            if not self._claim_identity(post.article, first + offset):
-                self._alive.data[first + offset] = False
+        first = len(self._records)
+        self._records.extend(records)
+        self._alive.extend(repeat(True, len(records)))
+        self._read.extend(repeat(False, len(records)))
+        self._micros.extend(map(itemgetter(5), records))
+        self._source.extend(map(self._source_of, records))
+        for slot, record in enumerate(records, first):  # after extending: duplicates may share a batch
+            if not self._claim_identity(record, slot):
+                self._alive.data[slot] = False
         self._order = None
 
-    def _claim_identity(self, article: Article, slot: int) -> bool:
+    def _claim_identity(self, record: Record, slot: int) -> bool:
         """Register `slot` for its identity; returns whether it is the live copy."""
-        previous = self._by_identity.get(article.identity)
+        identity = record[3]
+        previous = self._by_identity.get(identity)
         if previous is None:
-            self._by_identity[article.identity] = slot
+            self._by_identity[identity] = slot
             return True
         self.duplicates += 1
-        older = self.articles[previous]
-        if (article.date, article.path) <= (older.date, older.path):
+        older = self._records[previous]
+        if (record[5], record[0]) <= (older[5], older[0]):
             return False
-        self._by_identity[article.identity] = slot
+        self._by_identity[identity] = slot
         self._alive.data[previous] = False
         return True
 
-    def _source_of(self, article: Article) -> int:
-        number = self._source_number.get(article.source_id)
+    def _source_of(self, record: Record) -> int:
+        source_id = record[7]
+        number = self._source_number.get(source_id)
         if number is None:
             number = len(self._source_ids)
-            self._source_number[article.source_id] = number
-            self._source_ids.append(article.source_id)
-            self._source_names.append(article.source_name)
+            self._source_number[source_id] = number
+            self._source_ids.append(source_id)
+            self._source_names.append(record[8])
         return number
 
     # --- reading ---------------------------------------------------------------------
@@ -128,7 +173,7 @@ class Store:
         """Live slots, newest first (ties by path, for a stable order)."""
         if self._order is None:
             live = np.flatnonzero(self._alive.view)
-            stamps = self._timestamp.view[live]
+            stamps = self._micros.view[live]
             self._order = live[np.argsort(-stamps, kind="stable")]
         return self._order
 

@@ -148,7 +148,7 @@ class MainScreen(Screen[None]):
     def add_batch(self, store: Store, batch: Batch) -> None:
         if store is not self.store:
             return  # a reload replaced this load
-        store.add(batch.posts, batch.problems, batch.chunk)
+        store.add_batch(batch)
         phase = "reading" if batch.phase == "reading" else batch.phase
         self._progress = f"{phase} {batch.done:,}/{batch.total:,}"
         now = time.monotonic()
