@@ -78,4 +78,4 @@ def test_a_match_straddling_two_characters_is_not_a_match() -> None:
     # at an odd byte offset, across two characters, so it must not count.
     index = SearchIndex()
     index.add(["\u6141\u6200\u4100", "x\u6141\u6200\u4100ab"])
-    assert index._verify("ab".encode("utf-16-le"), np.array([0, 1])).tolist() == [1]
+    assert index._verify("ab".encode("utf-16-le"), np.array([0, 1]), None)[0].tolist() == [1]

@@ -18,6 +18,7 @@ import codecs
 import os
 import stat
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
@@ -416,11 +417,15 @@ class LoadPlan:
         """
         if parallel is None:
             parallel = len(self.pending) >= PARALLEL_MIN_FILES and worker_count() > 1
-        reader = _start_pool() if parallel and self.pending else None
+        # Starting processes blocks (the fork server imports the loader first), so a
+        # thread does it while this one reads the first batch.
+        starting = _starter.submit(_start_pool) if parallel and self.pending else None
+        reader = None
         try:
             if self.pending and self.vocabulary is None:
                 first, self.pending = self.pending[:FIRST_BATCH], self.pending[FIRST_BATCH:]
                 yield self._first_batch(first)
+            reader = starting.result() if starting is not None else None
             tasks = [self.pending[i : i + BATCH_SIZE] for i in range(0, len(self.pending), BATCH_SIZE)]
             if reader is not None and tasks:
                 yield from self._parallel(reader, tasks)
@@ -428,6 +433,8 @@ class LoadPlan:
                 for task in tasks:
                     yield self._batch(read_files(task, self.max_bytes, self._vocabulary()), "reading")
         finally:
+            if starting is not None:
+                reader = starting.result()
             if reader is not None:
                 reader.close()
 
@@ -465,6 +472,9 @@ class LoadPlan:
         if self.location is None or not self.changed or self.vocabulary is None:
             return
         cache.save(self.location, cache.CachedCorpus(self.vocabulary.keys, self.max_bytes, self.results))
+
+
+_starter = ThreadPoolExecutor(1, thread_name_prefix="reader-pool-start")
 
 
 def _start_pool() -> ParallelReader | None:

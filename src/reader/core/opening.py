@@ -2,20 +2,34 @@
 
 The store keeps only metadata and folded search text, so the body is read again here,
 when the user opens the article (a few ms). Parsed documents are cached, so re-wrapping
-after a resize or re-highlighting for a new query does not parse again.
+after a resize or re-highlighting for a new query does not parse again. The parser
+(BeautifulSoup, lxml, soupsieve: ~170 ms of imports) is not imported with this module,
+so the first screen does not wait for it; `prepare_in_background` loads it meanwhile.
 Deliberately not here: widgets; `render.py` turns the document into Rich text.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
-from reader.core.document import Document, parse_document
 from reader.core.files import NotRegularFile, read_regular_file
 from reader.core.frontmatter import FrontMatterError, split_front_matter
 from reader.core.loader import DEFAULT_MAX_BYTES, decode
 from reader.core.models import Article
-from reader.core.render import RenderedArticle, render_article
+
+if TYPE_CHECKING:
+    from reader.core.document import Document
+    from reader.core.render import RenderedArticle
+
+
+def prepare_in_background() -> None:
+    """Import the parser and renderer in a thread, so the first open does not wait."""
+    def load() -> None:
+        import reader.core.render  # noqa: F401 - imported for its side effect: loaded modules
+
+    threading.Thread(target=load, name="reader-prepare", daemon=True).start()
 
 
 class ArticleUnavailable(Exception):
@@ -36,6 +50,8 @@ class ArticleOpener:
         if cached is not None:
             self._documents.move_to_end(article.path)
             return cached
+        from reader.core.document import parse_document
+
         document = parse_document(self._read_body(article.path))
         self._documents[article.path] = document
         if len(self._documents) > self._keep:
@@ -44,6 +60,8 @@ class ArticleOpener:
 
     def render(self, article: Article, width: int, terms: tuple[str, ...] = ()) -> RenderedArticle:
         """The article laid out for a pane `width` cells wide, with `terms` highlighted."""
+        from reader.core.render import render_article
+
         document = self.document(article)
         return render_article(
             article.title, article.source_name, article.date_text, document, width, terms

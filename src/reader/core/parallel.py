@@ -62,7 +62,11 @@ def _read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint6
 
 
 def _warm_up() -> None:
-    """A no-op task: makes a worker start (and import) while the first batch is read."""
+    """Makes a worker start and build its lookup tables while the first batch is read."""
+    from reader.core.search import _blank_units, _fold_tables
+
+    _fold_tables()
+    _blank_units()
 
 
 def _context() -> multiprocessing.context.BaseContext:

@@ -2,16 +2,17 @@
 
 Chinese has no spaces to split words on, so a term matches wherever it occurs as a
 substring of an article's folded text (title, source name, body). Scanning 100k bodies
-costs ~110 ms a query, so each article gets a signature of its UTF-16 unigrams and
-bigrams, stored bit-sliced (one packed bit row per signature row, one column per
+costs ~110 ms a query, so each article gets a signature of its UTF-16 unigrams, bigrams
+and trigrams, stored bit-sliced (one packed bit row per signature row, one column per
 article). Rows come in two kinds:
 
-- *dedicated* rows, one per unigram of a `Vocabulary` (the characters found in a sample
-  of the corpus). A dedicated row is exact: its bit is set exactly for the articles
-  containing that character, so a one-character term is answered from its row alone,
-  however many articles match (the first keystroke of every search).
-- *hashed* rows shared by all bigrams and other unigrams, Bloom-style: they only rule
-  articles out.
+- *dedicated* rows, one per gram of a `Vocabulary` (the grams most articles share, chosen
+  from a sample of the corpus). A dedicated row is exact: its bit is set exactly for the
+  articles containing that gram. So a 1-3 unit term whose gram has a row is answered
+  from the row alone, with no text scan, however many articles match (verifying 80k
+  candidates would cost ~70 ms).
+- *hashed* rows shared by all other grams, Bloom-style: they only rule articles out.
+  Frequent grams have rows of their own, so these stay sparse and selective.
 
 Other terms AND the rows of all their grams, which leaves candidates that are then
 checked with a real substring test on the article's text. So the answer is always
@@ -23,8 +24,9 @@ Texts are kept as one UTF-16-LE byte string per `Chunk` (a run of articles, as a
 loader batch or the cache delivers them) with byte offsets, never as one `str` per
 article: chunks move between processes and the cache as they are, and the substring
 test runs `bytes.find` between two offsets (rejecting odd, misaligned positions).
-Signatures cost a few numpy passes per code unit (two table lookups and two scattered
-bit writes), cheap enough to build for every file at start-up.
+Signatures cost a few numpy passes per code unit (table lookups and scattered bit
+writes; trigrams are only looked up where the leading bigram is dedicated), ~35 µs an
+article, cheap enough to build for every file at start-up.
 
 Folding in bulk (`fold_many`, `fold_joined`) uses a lookup table over UTF-16 code units,
 built from `text.fold`'s per-character rule, so index and query always agree.
@@ -35,12 +37,15 @@ Deliberately not here: ranking (results are shown newest first), query syntax be
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -49,17 +54,19 @@ from reader.core.text import _fold_char, fold
 
 SIGNATURE_ROWS = 8192
 """Signature rows per article: dedicated rows first, then hashed ones."""
-HASHED_ROWS = 4096
+HASHED_ROWS = 2048
 """Rows shared by hashed grams (a power of two)."""
 DEDICATED_ROWS = SIGNATURE_ROWS - HASHED_ROWS
-"""At most this many characters get an exact row of their own."""
+"""At most this many grams get an exact row of their own."""
 VOCABULARY_SAMPLE = 256
 """Articles sampled to choose the vocabulary (the first batch: the newest posts)."""
 SEPARATOR = "\x00"
 """Joins texts in bulk operations; search texts never contain it."""
 
+_TABLE_BITS = 16
 _HASHED_BITS = HASHED_ROWS.bit_length() - 1
-_MIX = np.uint32(0x9E3779B1)
+_MIX_A = np.uint32(0x9E3779B1)
+_MIX_B = np.uint32(0x85EBCA77)
 _MAX_CACHED_TERMS = 64
 _GROUP = 64
 """Texts whose signatures are built together: their bit matrix stays in the CPU cache."""
@@ -77,10 +84,14 @@ def _fold_tables() -> tuple[Units, npt.NDArray[np.bool_]]:
     table = np.arange(0x10000, dtype=np.uint16)
     slow = np.zeros(0x10000, dtype=np.bool_)
     slow[0xD800:0xE000] = True  # astral characters: fold them character by character
+    is_normalized = unicodedata.is_normalized
     for code in range(0x80, 0x10000):
         if slow[code]:
             continue
-        folded = _fold_char(chr(code))
+        char = chr(code)
+        if is_normalized("NFKC", char) and char.casefold() == char:
+            continue  # most characters: a quick check instead of normalising (~10x faster)
+        folded = _fold_char(char)
         if len(folded) == 1 and ord(folded) < 0x10000:
             table[code] = ord(folded)
         else:
@@ -95,9 +106,8 @@ def _blank_units() -> npt.NDArray[np.bool_]:
     """Units that never occur inside a query term: the separator and whitespace."""
     blank = np.zeros(0x10000, dtype=np.bool_)
     blank[0] = True
-    for code in range(0x10000):
-        if chr(code).isspace():
-            blank[code] = True
+    every_unit = "".join(map(chr, range(0x10000)))
+    blank[[match.start() for match in re.finditer(r"\s", every_unit)]] = True  # \s is str.isspace
     return blank
 
 
@@ -135,66 +145,183 @@ def fold_many(texts: list[str]) -> list[str]:
 # --- grams and the vocabulary ------------------------------------------------------------
 
 
+def _grams(units: Units) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    """Key and start position of every unigram, bigram and trigram free of blank units.
+
+    Keys cannot collide across sizes: units are non-zero, so a bigram key is >= 2**16
+    and a trigram key >= 2**32.
+    """
+    size = units.size
+    wide = units.astype(np.uint64)
+    solid = ~_blank_units()[units]
+    keys = [wide]
+    masks = [solid]
+    if size >= 2:
+        keys.append((wide[:-1] << np.uint64(16)) | wide[1:])
+        masks.append(solid[:-1] & solid[1:])
+    if size >= 3:
+        keys.append((wide[:-2] << np.uint64(32)) | (wide[1:-1] << np.uint64(16)) | wide[2:])
+        masks.append(solid[:-2] & solid[1:-1] & solid[2:])
+    all_keys = np.concatenate(keys)
+    positions = np.concatenate([np.arange(size - n, dtype=np.int64) for n in range(len(keys))])
+    keep = np.concatenate(masks)
+    return all_keys[keep], positions[keep]
+
+
 @dataclass(frozen=True, eq=False)
 class Vocabulary:
-    """The characters that own a dedicated signature row, as a lookup table."""
+    """The grams that own a dedicated signature row, with direct-mapped lookup tables.
+
+    Tables are indexed by a 16-bit hash; a slot holds one dedicated gram (the more
+    common one wins a collision, the other stays hashed), so a lookup is two gathers and
+    a compare — fast enough to run over every code unit of a corpus.
+    """
 
     keys: npt.NDArray[np.uint64]
-    """UTF-16 unit per dedicated row (row i belongs to keys[i])."""
+    """Gram key per dedicated row (row i belongs to keys[i])."""
     unigram_rows: npt.NDArray[np.int32]
     """Row of every UTF-16 unit as a unigram (dedicated, else hashed; blanks: `TRASH_ROW`)."""
+    bigram_keys: npt.NDArray[np.uint32]
+    bigram_rows: npt.NDArray[np.int32]
+    trigram_heads: npt.NDArray[np.uint32]
+    """First two units of the trigram in each slot (its last unit is in `trigram_tails`)."""
+    trigram_tails: npt.NDArray[np.uint16]
+    trigram_rows: npt.NDArray[np.int32]
     fingerprint: str
     """Identifies the vocabulary, so chunks built with another one are rebuilt."""
 
 
 TRASH_ROW = SIGNATURE_ROWS
-"""Where grams that set no bit go (dropped before packing): blanks."""
+"""Where grams that set no bit go (dropped before packing): non-dedicated trigrams, blanks."""
 
 
 def make_vocabulary(keys: npt.NDArray[np.uint64]) -> Vocabulary:
-    """A vocabulary whose row i is the character with UTF-16 unit keys[i]."""
+    """A vocabulary whose row i is keys[i] (keys are gram keys as made by `_grams`)."""
     keys = np.ascontiguousarray(keys[:DEDICATED_ROWS], dtype=np.uint64)
-    if keys.size and (keys.max() >= 0x10000 or _blank_units()[keys.astype(np.int64)].any()):
-        raise ValueError("vocabulary keys must be non-blank UTF-16 units")
+    rows = np.arange(keys.size, dtype=np.int32)
     unigram_rows = _hashed_rows(np.arange(0x10000, dtype=np.uint32)).astype(np.int32)
-    unigram_rows[keys.astype(np.int64)] = np.arange(keys.size, dtype=np.int32)
     unigram_rows[_blank_units()] = TRASH_ROW
+    is_unigram = keys < 0x10000
+    unigram_rows[keys[is_unigram].astype(np.int64)] = rows[is_unigram]
+    is_bigram = (keys >= 0x10000) & (keys < 0x1_0000_0000)
+    bigram = _table(keys[is_bigram].astype(np.uint32), None, rows[is_bigram])
+    is_trigram = keys >= 0x1_0000_0000
+    heads = (keys[is_trigram] >> np.uint64(16)).astype(np.uint32)
+    tails = (keys[is_trigram] & np.uint64(0xFFFF)).astype(np.uint16)
+    trigram = _table(heads, tails, rows[is_trigram])
     fingerprint = hashlib.sha1(keys.tobytes()).hexdigest()
-    return Vocabulary(keys, unigram_rows, fingerprint)
+    return Vocabulary(keys, unigram_rows, bigram[0], bigram[2], trigram[0], trigram[1], trigram[2], fingerprint)
+
+
+def _table(heads: npt.NDArray[np.uint32], tails: npt.NDArray[np.uint16] | None,
+           rows: npt.NDArray[np.int32]) -> tuple[npt.NDArray[np.uint32], npt.NDArray[np.uint16], npt.NDArray[np.int32]]:
+    """A direct-mapped table of (head, tail) -> row; earlier (more common) entries win."""
+    slots = _slot(heads, tails)
+    tails = np.zeros(heads.size, np.uint16) if tails is None else tails
+    _, first = np.unique(slots, return_index=True)
+    slot_heads = np.zeros(1 << _TABLE_BITS, dtype=np.uint32)  # 0 never matches: units are non-zero
+    slot_tails = np.zeros(1 << _TABLE_BITS, dtype=np.uint16)
+    slot_rows = np.full(1 << _TABLE_BITS, TRASH_ROW, dtype=np.int32)
+    slot_heads[slots[first]] = heads[first]
+    slot_tails[slots[first]] = tails[first]
+    slot_rows[slots[first]] = rows[first]
+    return slot_heads, slot_tails, slot_rows
+
+
+def _slot(heads: npt.NDArray[np.uint32], tails: npt.NDArray[np.uint16] | None = None) -> npt.NDArray[np.uint32]:
+    """Table slot of a bigram (`heads`) or of a trigram (its first two units, last unit)."""
+    mixed = heads * _MIX_A
+    if tails is not None:
+        mixed ^= tails.astype(np.uint32) * _MIX_B
+    mixed *= _MIX_A
+    mixed >>= np.uint32(32 - _TABLE_BITS)
+    return mixed
 
 
 def _hashed_rows(keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint32]:
     """The hashed row of each gram key (a unit, or two units as `first << 16 | second`)."""
-    mixed = keys * _MIX
+    mixed = keys * _MIX_B
     mixed >>= np.uint32(32 - _HASHED_BITS)
     mixed += np.uint32(DEDICATED_ROWS)
     return mixed
 
 
+def _sorted_unique(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """`np.unique` by sorting: numpy 2.4's default hash-based unique is ~50x slower here."""
+    values = np.sort(values)
+    keep = np.ones(values.size, dtype=np.bool_)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def choose_vocabulary(folded: Sequence[str]) -> Vocabulary:
-    """Dedicate rows to the characters found in the most of (a sample of) these texts."""
+    """Dedicate rows to the grams found in the most of (a sample of) these texts."""
     sample = list(folded[:VOCABULARY_SAMPLE])
     if not sample:
         return make_vocabulary(np.zeros(0, dtype=np.uint64))
-    per_text = np.concatenate([np.unique(units_of(text)) for text in sample])
-    distinct, counts = np.unique(per_text, return_counts=True)
-    usable = ~_blank_units()[distinct]
-    distinct, counts = distinct[usable], counts[usable]
+    units = units_of(SEPARATOR.join(sample))
+    keys, positions = _grams(units)
+    owner = np.cumsum(units == 0, dtype=np.uint64)[positions]
+    pairs = _sorted_unique((keys << np.uint64(16)) | owner) >> np.uint64(16)
+    distinct, counts = np.unique(pairs, return_counts=True)
     order = np.lexsort((distinct, -counts))
-    return make_vocabulary(distinct[order].astype(np.uint64))
+    keys = distinct[order]
+    return make_vocabulary(np.concatenate([_ALWAYS_DEDICATED, keys[~np.isin(keys, _ALWAYS_DEDICATED)]]))
 
 
-def gram_rows(units: Units, vocabulary: Vocabulary) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.uint32]]:
-    """Signature rows of the unigram and the bigram starting at each unit.
+_ALWAYS_DEDICATED = np.array([ord(c) for c in "0123456789abcdefghijklmnopqrstuvwxyz"], dtype=np.uint64)
+"""Latin letters and digits get exact rows even when the sample lacks them: a first
+keystroke like "i" (of "ipv6") must not fall back to checking every article."""
 
-    Bigrams that span a separator or a space get junk hashed rows: they can only cost
-    a false candidate, never a miss.
+
+def gram_rows(units: Units, vocabulary: Vocabulary) -> Grams:
+    """Signature rows of the unigram and bigram at each unit, and of dedicated trigrams.
+
+    Trigrams are only looked up where the bigram they start with is dedicated (a trigram
+    is never more common than its first bigram, so the frequent ones all qualify); the
+    query side goes through this same function, so both always agree. Grams that span a
+    separator or a space get junk rows: never dedicated ones (the vocabulary has no
+    blanks), so they can only cost a false candidate, never a miss.
     """
     unigrams = np.take(vocabulary.unigram_rows, units)
     wide = units.astype(np.uint32)
-    bigrams = wide[:-1] << np.uint32(16)
-    bigrams |= wide[1:]
-    return unigrams, _hashed_rows(bigrams)
+    heads = wide[:-1] << np.uint32(16)
+    heads |= wide[1:]
+    slots = _slot(heads)
+    bigrams = np.take(vocabulary.bigram_rows, slots)
+    missed = np.take(vocabulary.bigram_keys, slots) != heads
+    bigrams[missed] = _hashed_rows(heads[missed])
+    at = np.flatnonzero(~missed[:-1])
+    heads, tails = heads[at], units[at + 2]
+    slots = _slot(heads, tails)
+    found = (np.take(vocabulary.trigram_heads, slots) == heads) & (np.take(vocabulary.trigram_tails, slots) == tails)
+    return Grams(unigrams, bigrams, at[found], np.take(vocabulary.trigram_rows, slots[found]))
+
+
+class Grams(NamedTuple):
+    """What `gram_rows` finds in a run of units."""
+
+    unigrams: npt.NDArray[np.int32]
+    """Row of the unigram at each unit."""
+    bigrams: npt.NDArray[np.int32]
+    """Row of the bigram starting at each unit but the last."""
+    trigram_starts: npt.NDArray[np.int64]
+    """Where a dedicated trigram starts…"""
+    trigrams: npt.NDArray[np.int32]
+    """…and its row."""
+
+    def rows(self) -> npt.NDArray[np.int64]:
+        """Every row set, once each (junk `TRASH_ROW` left out)."""
+        rows = np.unique(np.concatenate([self.unigrams, self.bigrams, self.trigrams]).astype(np.int64))
+        return rows[rows != TRASH_ROW]
+
+    def is_exact(self, length: int) -> bool:
+        """Whether a term of `length` units is one gram with a dedicated (exact) row."""
+        if length == 1:
+            return bool(self.unigrams[0] < DEDICATED_ROWS)
+        if length == 2:
+            return bool(self.bigrams[0] < DEDICATED_ROWS)
+        return length == 3 and self.trigram_starts.size > 0
 
 
 # --- signature chunks --------------------------------------------------------------------
@@ -265,13 +392,13 @@ def _group_signatures(units: Units, lengths: npt.NDArray[np.int64], vocabulary: 
     matrix = np.zeros(width * count, dtype=np.bool_)  # row-major: one row per signature bit
     if units.size:
         owner = np.repeat(np.arange(count, dtype=np.int32), lengths)
-        unigrams, bigrams = gram_rows(units, vocabulary)
-        unigrams = unigrams * np.int32(count)
-        unigrams += owner
-        matrix[unigrams] = True
-        bigrams *= np.uint32(count)
-        bigrams += owner[:-1].view(np.uint32)
-        matrix[bigrams] = True
+        grams = gram_rows(units, vocabulary)
+        for rows, owners in (
+            (grams.unigrams, owner), (grams.bigrams, owner[:-1]), (grams.trigrams, owner[grams.trigram_starts])
+        ):
+            rows *= np.int32(count)
+            rows += owners
+            matrix[rows] = True
     return np.packbits(matrix.reshape(width, count)[:SIGNATURE_ROWS], axis=1)
 
 
@@ -299,7 +426,7 @@ class SearchIndex:
         self._chunks: list[Chunk] = []
         self._chunk_starts: list[int] = []
         self._size = 0
-        self._answers: OrderedDict[str, tuple[int, SlotArray]] = OrderedDict()
+        self._answers: OrderedDict[str, _Answer] = OrderedDict()
 
     def __len__(self) -> int:
         return self._size
@@ -340,30 +467,42 @@ class SearchIndex:
 
     def _term_answer(self, term: str, slots: int) -> SlotArray:
         cached = self._answers.get(term)
-        if cached is not None and cached[0] == slots:
+        if cached is not None and cached.slots == slots:
             self._answers.move_to_end(term)
-            return cached[1]
+            return cached.hits
         answer = self._compute(term, slots)
-        self._answers[term] = (slots, answer)
+        self._answers[term] = answer
         if len(self._answers) > _MAX_CACHED_TERMS:
             self._answers.popitem(last=False)
-        return answer
+        return answer.hits
 
-    def _compute(self, term: str, slots: int) -> SlotArray:
+    def _compute(self, term: str, slots: int) -> _Answer:
         if slots == 0 or self.vocabulary is None:
-            return np.zeros(0, dtype=np.int64)
+            return _Answer(slots, np.zeros(0, dtype=np.int64), None)
         units = units_of(term)
         if units.size == 0 or not units.all():
-            return np.zeros(0, dtype=np.int64)  # texts never contain the separator
-        unigrams, bigrams = gram_rows(units, self.vocabulary)
-        rows = np.unique(np.concatenate([unigrams.astype(np.int64), bigrams.astype(np.int64)]))
-        candidates = self._candidates(rows[rows != TRASH_ROW])
-        if units.size == 1 and unigrams[0] < DEDICATED_ROWS:
-            return candidates  # a dedicated row is exact
-        for shorter, (count, answer) in self._answers.items():
-            if count == slots and shorter in term and answer.size < candidates.size:
-                candidates = np.intersect1d(candidates, answer, assume_unique=True)
-        return self._verify(units.tobytes(), candidates)
+            return _Answer(slots, np.zeros(0, dtype=np.int64), None)  # texts never hold the separator
+        grams = gram_rows(units, self.vocabulary)
+        candidates = self._candidates(grams.rows())
+        if grams.is_exact(units.size):
+            return _Answer(slots, candidates, None)
+        # A shorter term this one contains (typically: the one before the last keystroke)
+        # narrows the candidates, and where it was first found tells where to start looking.
+        hint: tuple[str, _Answer] | None = None
+        for shorter, answer in self._answers.items():
+            if answer.slots != slots or shorter not in term:
+                continue
+            if answer.hits.size < candidates.size:
+                candidates = np.intersect1d(candidates, answer.hits, assume_unique=True)
+            if answer.positions is not None and (hint is None or len(shorter) > len(hint[0])):
+                hint = (shorter, answer)
+        starts = None
+        if hint is not None:
+            shorter, answer = hint
+            candidates, _, where = np.intersect1d(candidates, answer.hits, assume_unique=True, return_indices=True)
+            starts = answer.positions[where] - 2 * term.find(shorter)  # type: ignore[index]
+        hits, positions = self._verify(units.tobytes(), candidates, starts)
+        return _Answer(slots, hits, positions)
 
     def _candidates(self, rows: npt.NDArray[np.int64]) -> SlotArray:
         """Slots whose signatures have every row in `rows` set."""
@@ -373,26 +512,41 @@ class SearchIndex:
             found.append(np.flatnonzero(np.unpackbits(combined, count=chunk.count)) + chunk.start)
         return np.concatenate(found).astype(np.int64) if found else np.zeros(0, dtype=np.int64)
 
-    def _verify(self, needle: bytes, candidates: SlotArray) -> SlotArray:
-        """The candidates whose text really contains `needle` (UTF-16-LE units)."""
-        if candidates.size == 0:
-            return candidates
-        keep = np.zeros(candidates.size, dtype=np.bool_)
+    def _verify(self, needle: bytes, candidates: SlotArray, starts: npt.NDArray[np.int64] | None,
+                ) -> tuple[SlotArray, npt.NDArray[np.int64]]:
+        """The candidates whose text contains `needle` (UTF-16-LE), and where it first is.
+
+        `starts` (byte positions in each candidate's chunk) can say where to begin.
+        """
+        found = np.full(candidates.size, -1, dtype=np.int64)
         bounds = np.searchsorted(candidates, self._chunk_starts + [self._size])
         for chunk, low, high in zip(self._chunks, bounds[:-1], bounds[1:], strict=True):
             if low == high:
                 continue
             local = candidates[low:high] - chunk.start
             begins, ends = chunk.offsets[local], chunk.offsets[local + 1] - 2
+            if starts is not None:
+                begins = np.maximum(begins, starts[low:high])
             # `bytes.find` between offsets runs in C; an odd position is a match that
             # straddles two UTF-16 units, so those few are searched again from there.
-            found = np.fromiter(
+            positions = np.fromiter(
                 map(chunk.text.find, repeat(needle), begins.tolist(), ends.tolist()), np.int64, local.size
             )
-            for index in np.flatnonzero((found > 0) & (found & 1 == 1)).tolist():
-                found[index] = _aligned_find(chunk.text, needle, int(found[index]) + 1, int(ends[index]))
-            keep[low:high] = found >= 0
-        return candidates[keep]
+            for index in np.flatnonzero((positions > 0) & (positions & 1 == 1)).tolist():
+                positions[index] = _aligned_find(chunk.text, needle, int(positions[index]) + 1, int(ends[index]))
+            found[low:high] = positions
+        kept = found >= 0
+        return candidates[kept], found[kept]
+
+
+class _Answer(NamedTuple):
+    """A term's cached answer."""
+
+    slots: int
+    """How many slots the index had (a later batch makes the answer stale)."""
+    hits: SlotArray
+    positions: npt.NDArray[np.int64] | None
+    """Where the term first occurs in each hit (byte offset in its chunk), if known."""
 
 
 def _aligned_find(text: bytes, needle: bytes, position: int, end: int) -> int:

@@ -26,7 +26,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
 from reader.core.loader import Batch, iter_load
-from reader.core.opening import ArticleOpener, ArticleUnavailable
+from reader.core.opening import ArticleOpener, ArticleUnavailable, prepare_in_background
 from reader.core.search import SlotArray
 from reader.core.store import ALL_SOURCES, Store
 from reader.core.text import clean_line, query_terms
@@ -148,6 +148,9 @@ class MainScreen(Screen[None]):
     def add_batch(self, store: Store, batch: Batch) -> None:
         if store is not self.store:
             return  # a reload replaced this load
+        if batch.records and not len(store.articles):
+            # The first rows are about to show: load the article parser meanwhile.
+            self.set_timer(0.3, prepare_in_background)
         store.add_batch(batch)
         phase = "reading" if batch.phase == "reading" else batch.phase
         self._progress = f"{phase} {batch.done:,}/{batch.total:,}"

@@ -7,6 +7,8 @@ article scrolls as cheaply as a short one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
@@ -15,7 +17,9 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from reader.core.render import RenderedArticle
+if TYPE_CHECKING:  # the renderer (and BeautifulSoup) load after the first screen
+    from reader.core.render import RenderedArticle
+
 
 PLACEHOLDER = Text.assemble(
     ("\n  没有打开的文章 / No article open\n\n", "bold"),
