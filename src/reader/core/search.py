@@ -25,8 +25,7 @@ loader batch or the cache delivers them) with byte offsets, never as one `str` p
 article: chunks move between processes and the cache as they are, and the substring
 test runs `bytes.find` between two offsets (rejecting odd, misaligned positions).
 Signatures cost a few numpy passes per code unit (table lookups and scattered bit
-writes; trigrams are only looked up where the leading bigram is dedicated), ~35 µs an
-article, cheap enough to build for every file at start-up.
+writes), ~35 µs an article, cheap enough to build for every file at start-up.
 
 Folding in bulk (`fold_many`, `fold_joined`) uses a lookup table over UTF-16 code units,
 built from `text.fold`'s per-character rule, so index and query always agree.
@@ -275,40 +274,35 @@ keystroke like "i" (of "ipv6") must not fall back to checking every article."""
 
 
 def gram_rows(units: Units, vocabulary: Vocabulary) -> Grams:
-    """Signature rows of the unigram and bigram at each unit, and of dedicated trigrams.
+    """Signature rows of the unigram, bigram and trigram starting at each unit.
 
-    Trigrams are only looked up where the bigram they start with is dedicated (a trigram
-    is never more common than its first bigram, so the frequent ones all qualify); the
-    query side goes through this same function, so both always agree. Grams that span a
-    separator or a space get junk rows: never dedicated ones (the vocabulary has no
-    blanks), so they can only cost a false candidate, never a miss.
+    Grams that span a separator or a space get junk rows: never dedicated ones (the
+    vocabulary has no blanks), so they can only cost a false candidate, never a miss.
+    Each step is one numpy pass (`take` and `where`, no boolean-mask indexing, which
+    costs twice as much): this runs over every code unit of the corpus.
     """
     unigrams = np.take(vocabulary.unigram_rows, units)
     wide = units.astype(np.uint32)
     heads = wide[:-1] << np.uint32(16)
     heads |= wide[1:]
     slots = _slot(heads)
-    bigrams = np.take(vocabulary.bigram_rows, slots)
-    missed = np.take(vocabulary.bigram_keys, slots) != heads
-    bigrams[missed] = _hashed_rows(heads[missed])
-    at = np.flatnonzero(~missed[:-1])
-    heads, tails = heads[at], units[at + 2]
+    hashed = _hashed_rows(heads).view(np.int32)
+    bigrams = np.where(np.take(vocabulary.bigram_keys, slots) == heads, np.take(vocabulary.bigram_rows, slots), hashed)
+    heads, tails = heads[:-1], units[2:]
     slots = _slot(heads, tails)
-    found = (np.take(vocabulary.trigram_heads, slots) == heads) & (np.take(vocabulary.trigram_tails, slots) == tails)
-    return Grams(unigrams, bigrams, at[found], np.take(vocabulary.trigram_rows, slots[found]))
+    found = np.take(vocabulary.trigram_heads, slots) == heads
+    found &= np.take(vocabulary.trigram_tails, slots) == tails
+    trigrams = np.where(found, np.take(vocabulary.trigram_rows, slots), np.int32(TRASH_ROW))
+    return Grams(unigrams, bigrams, trigrams)
 
 
 class Grams(NamedTuple):
-    """What `gram_rows` finds in a run of units."""
+    """Rows of the grams starting at each unit of a run (see `gram_rows`)."""
 
     unigrams: npt.NDArray[np.int32]
-    """Row of the unigram at each unit."""
     bigrams: npt.NDArray[np.int32]
-    """Row of the bigram starting at each unit but the last."""
-    trigram_starts: npt.NDArray[np.int64]
-    """Where a dedicated trigram starts…"""
     trigrams: npt.NDArray[np.int32]
-    """…and its row."""
+    """`TRASH_ROW` where the trigram has no dedicated row (others are not indexed)."""
 
     def rows(self) -> npt.NDArray[np.int64]:
         """Every row set, once each (junk `TRASH_ROW` left out)."""
@@ -317,11 +311,8 @@ class Grams(NamedTuple):
 
     def is_exact(self, length: int) -> bool:
         """Whether a term of `length` units is one gram with a dedicated (exact) row."""
-        if length == 1:
-            return bool(self.unigrams[0] < DEDICATED_ROWS)
-        if length == 2:
-            return bool(self.bigrams[0] < DEDICATED_ROWS)
-        return length == 3 and self.trigram_starts.size > 0
+        whole = (self.unigrams, self.bigrams, self.trigrams)[length - 1] if 1 <= length <= 3 else None
+        return whole is not None and bool(whole[0] < DEDICATED_ROWS)
 
 
 # --- signature chunks --------------------------------------------------------------------
@@ -393,9 +384,7 @@ def _group_signatures(units: Units, lengths: npt.NDArray[np.int64], vocabulary: 
     if units.size:
         owner = np.repeat(np.arange(count, dtype=np.int32), lengths)
         grams = gram_rows(units, vocabulary)
-        for rows, owners in (
-            (grams.unigrams, owner), (grams.bigrams, owner[:-1]), (grams.trigrams, owner[grams.trigram_starts])
-        ):
+        for rows, owners in ((grams.unigrams, owner), (grams.bigrams, owner[:-1]), (grams.trigrams, owner[:-2])):
             rows *= np.int32(count)
             rows += owners
             matrix[rows] = True
