@@ -154,13 +154,16 @@ class MainScreen(Screen[None]):
         store.add_batch(batch)
         phase = "reading" if batch.phase == "reading" else batch.phase
         self._progress = f"{phase} {batch.done:,}/{batch.total:,}"
+        if batch.phase != "finding" and batch.done >= batch.total:
+            self.loading_finished(store)  # everything is in; the cache is written after this
+            return
         now = time.monotonic()
         if now - self._last_refresh > REFRESH_INTERVAL or self.open_slot is None:
             self._last_refresh = now
             self.refresh_views()
 
     def loading_finished(self, store: Store) -> None:
-        if store is not self.store:
+        if store is not self.store or not self.is_loading:
             return
         self.is_loading = False
         self._progress = ""
