@@ -79,3 +79,13 @@ def test_a_match_straddling_two_characters_is_not_a_match() -> None:
     index = SearchIndex()
     index.add(["\u6141\u6200\u4100", "x\u6141\u6200\u4100ab"])
     assert index._verify("ab".encode("utf-16-le"), np.array([0, 1]), None)[0].tolist() == [1]
+
+
+def test_narrowing_from_a_shorter_term_counts_utf16_units() -> None:
+    # "🚀" is one character but two UTF-16 units: the start hint for "🚀，" taken from
+    # where "，" was found must step back two units, not one.
+    index = SearchIndex()
+    index.add([""])
+    index.add(["🚀，"])
+    assert index.search(("，",)).tolist() == [1]
+    assert index.search(("🚀，",)).tolist() == [1]

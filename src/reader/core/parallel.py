@@ -14,6 +14,7 @@ batching (`loader.iter_load`).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -65,6 +66,7 @@ def _warm_up() -> None:
     """Makes a worker start and build its lookup tables while the first batch is read."""
     from reader.core.search import _blank_units, _fold_tables
 
+    gc.disable()  # a worker makes no cycles and lives for one load: collections only cost
     _fold_tables()
     _blank_units()
 

@@ -489,7 +489,8 @@ class SearchIndex:
         if hint is not None:
             shorter, answer = hint
             candidates, _, where = np.intersect1d(candidates, answer.hits, assume_unique=True, return_indices=True)
-            starts = answer.positions[where] - 2 * term.find(shorter)  # type: ignore[index]
+            lead = term[: term.find(shorter)].encode("utf-16-le", "surrogatepass")  # bytes, not characters
+            starts = answer.positions[where] - len(lead)  # type: ignore[index]
         hits, positions = self._verify(units.tobytes(), candidates, starts)
         return _Answer(slots, hits, positions)
 
