@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -79,10 +80,11 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], 
     Directories are walked recursively; hidden ones are skipped; a symlinked directory is
     followed once (a loop is reported, not followed). A file named explicitly is read
     whatever its suffix. Files are not stat'ed here (100k stats cost ~0.25 s before the
-    first screen): the reader learns sizes and times when it opens a file.
+    first screen): the reader learns sizes and times when it opens a file. Every step
+    is a comprehension or a sort, as this runs over every name before the first screen.
     """
-    found: dict[str, FileEntry] = {}
-    names: dict[str, str] = {}
+    named: list[FileEntry] = []
+    folders: list[tuple[str, list[str]]] = []
     problems: list[Problem] = []
     visited: set[tuple[int, int]] = set()
     for raw in paths:
@@ -93,24 +95,39 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], 
             problems.append(Problem(path, f"cannot open: {_os_reason(error)}"))
             continue
         if stat.S_ISDIR(info.st_mode):
-            _walk(path, info, names, problems, visited)
+            _walk(path, info, folders, problems, visited)
         elif stat.S_ISREG(info.st_mode):
-            found.setdefault(path, FileEntry(path, info.st_size, info.st_mtime_ns))
-            names.setdefault(path, os.path.basename(path))
+            named.append(FileEntry(path, info.st_size, info.st_mtime_ns))
         else:
             problems.append(Problem(path, "not a regular file or directory"))
-    # Newest name first (Jekyll names start with the date); equal names by path, descending.
-    ordered = sorted(names, reverse=True)
-    ordered.sort(key=names.__getitem__, reverse=True)
-    entries = [found[path] if path in found else FileEntry(path) for path in ordered]
-    return entries, problems
+    return _newest_first(named, folders), problems
+
+
+def _newest_first(named: list[FileEntry], folders: list[tuple[str, list[str]]]) -> list[FileEntry]:
+    """Entries by file name, descending (Jekyll names start with the date); ties by path."""
+    if not named and len(folders) == 1:  # the usual corpus: one folder, already sorted
+        directory, names = folders[0]
+        return list(map(_new_entry, repeat(FileEntry), zip(map(directory.__add__, names), repeat(-1), repeat(-1))))
+    given = {entry.path: entry for entry in named}
+    found = dict.fromkeys(given)
+    for directory, names in folders:
+        found.update(dict.fromkeys(map(directory.__add__, names)))
+    ordered = sorted(found, reverse=True)
+    ordered.sort(key=os.path.basename, reverse=True)
+    return [given.get(path) or FileEntry(path) for path in ordered]
+
+
+_new_entry = tuple.__new__  # FileEntry(path) costs twice as much through its __new__
 
 
 def _walk(
-    root: str, info: os.stat_result, names: dict[str, str],
+    root: str, info: os.stat_result, folders: list[tuple[str, list[str]]],
     problems: list[Problem], visited: set[tuple[int, int]],
 ) -> None:
-    """Iterative directory walk (no recursion limit) guarding against symlink loops."""
+    """Iterative directory walk (no recursion limit) guarding against symlink loops.
+
+    Appends (directory with a trailing separator, post file names newest first) to `folders`.
+    """
     pending = [(root, info)]
     while pending:
         directory, dir_info = pending.pop()
@@ -122,33 +139,55 @@ def _walk(
         visited.add(key)
         try:
             with os.scandir(directory) as scan:
-                entries = list(scan)
+                entries = [entry for entry in scan if entry.name[0] != "."]
         except OSError as error:
             problems.append(Problem(directory, f"cannot list directory: {_os_reason(error)}"))
             continue
+        named = [entry for entry in entries if _is_post_name(entry.name)]
+        files = [entry.name for entry in named if _is_file(entry)]
+        if len(files) < len(named):  # rare: a FIFO, link or directory named like a post
+            regular = set(files)
+            problems.extend(_odd_entry(e) for e in named if e.name not in regular and not _is_dir(e))
         for entry in entries:
-            name = entry.name
-            if name[0] == ".":
-                continue
-            try:
-                if name[name.rfind(".") :].lower() in POST_SUFFIXES:  # most entries: one check
-                    if entry.is_file():
-                        names[entry.path] = name
-                        continue
-                    if not entry.is_dir():
-                        problems.append(_odd_entry(entry))
-                        continue
-                if entry.is_dir():
+            if _is_dir(entry):
+                try:
                     pending.append((entry.path, entry.stat()))
-                # anything else (pictures, notes…) is not a post: ignored, not a problem
-            except OSError as error:
-                problems.append(Problem(entry.path, f"cannot read: {_os_reason(error)}"))
+                except OSError as error:
+                    problems.append(Problem(entry.path, f"cannot read: {_os_reason(error)}"))
+        # anything else (pictures, notes…) is not a post: ignored, not a problem
+        if files:
+            files.sort(reverse=True)
+            folders.append((os.path.join(directory, ""), files))
+
+
+def _is_post_name(name: str) -> bool:
+    return name.endswith(_SUFFIXES) or name.lower().endswith(_SUFFIXES)
+
+
+_SUFFIXES = tuple(POST_SUFFIXES)
+
+
+def _is_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _odd_entry(entry: os.DirEntry[str]) -> Problem:
     """Why an entry named like a post is not read: a broken link, or a FIFO, socket or device."""
-    if entry.is_symlink() and not os.path.exists(entry.path):
-        return Problem(entry.path, "broken link: its target does not exist")
+    try:
+        if entry.is_symlink() and not os.path.exists(entry.path):
+            return Problem(entry.path, "broken link: its target does not exist")
+    except OSError as error:
+        return Problem(entry.path, f"cannot read: {_os_reason(error)}")
     return Problem(entry.path, "not a regular file")  # never opened
 
 
@@ -422,10 +461,10 @@ class LoadPlan:
         """Batches of unchanged files straight from the cache, newest first, as it is read."""
         if self.cached is None or self.vocabulary is None:
             return
-        found = {item[0] for item in self.pending}
+        keys = cache.FileKeys([item[0] for item in self.pending])
         covered: set[str] = set()
         for result in self.cached.results():
-            kept = cache.still_valid(result, found)
+            kept = cache.still_valid(result, keys)
             self.changed |= len(kept.records) != len(result.records) or len(kept.problems) != len(result.problems)
             covered.update(record[0] for record in kept.records)
             covered.update(problem[0] for problem in kept.problems)

@@ -122,15 +122,29 @@ class Store:
         if not records:
             return
         first = len(self._records)
+        count = len(records)
         self._records.extend(records)
-        self._alive.extend(repeat(True, len(records)))
-        self._read.extend(repeat(False, len(records)))
+        self._alive.extend(repeat(True, count))
+        self._read.extend(repeat(False, count))
         self._micros.extend(map(itemgetter(5), records))
-        self._source.extend(map(self._source_of, records))
-        for slot, record in enumerate(records, first):  # after extending: duplicates may share a batch
-            if not self._claim_identity(record, slot):
-                self._alive.data[slot] = False
+        self._source.extend(self._source_numbers(records))
+        # Whole batches at C speed when no identity repeats (the usual case), else one by one.
+        identities = list(map(itemgetter(3), records))
+        known = self._by_identity
+        if len(set(identities)) == count and not any(map(known.__contains__, identities)):
+            known.update(zip(identities, range(first, first + count)))
+        else:
+            for slot, record in enumerate(records, first):  # after extending: duplicates may share a batch
+                if not self._claim_identity(record, slot):
+                    self._alive.data[slot] = False
         self._order = None
+
+    def _source_numbers(self, records: list[Record]) -> list[int]:
+        source_ids = list(map(itemgetter(7), records))
+        numbers = list(map(self._source_number.get, source_ids))
+        if None in numbers:  # a source seen for the first time
+            numbers = [self._source_of(record) for record in records]
+        return numbers  # type: ignore[return-value]
 
     def _claim_identity(self, record: Record, slot: int) -> bool:
         """Register `slot` for its identity; returns whether it is the live copy."""
