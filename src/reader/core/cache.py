@@ -41,7 +41,10 @@ from reader.core.parallel import FileProblem, ReadResult
 from reader.core.search import SIGNATURE_ROWS, text_offsets
 
 MAGIC = b"RDRCACHE"
-_CONTENT_MODULES = ("body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "text")
+_CONTENT_MODULES = (
+    "body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "text",
+    "native/signatures.c",
+)
 
 
 def _scheme_version() -> int:
@@ -54,7 +57,7 @@ def _scheme_version() -> int:
     folder = os.path.dirname(os.path.abspath(__file__))
     for name in _CONTENT_MODULES:
         try:
-            with open(os.path.join(folder, f"{name}.py"), "rb") as source:
+            with open(os.path.join(folder, name if "/" in name else f"{name}.py"), "rb") as source:
                 digest.update(source.read())
         except OSError:  # e.g. a zipped install: fall back to the package version
             from reader import __version__

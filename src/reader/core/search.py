@@ -35,7 +35,9 @@ Deliberately not here: ranking (results are shown newest first), query syntax be
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import os
 import re
 import unicodedata
 from bisect import bisect_right
@@ -44,7 +46,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -363,10 +365,18 @@ def text_offsets(units: Units, count: int) -> npt.NDArray[np.int64]:
 
 
 def signatures(units: Units, offsets: npt.NDArray[np.int64], vocabulary: Vocabulary) -> npt.NDArray[np.uint8]:
-    """Packed signature rows of the texts at `offsets` in `units` (see `Chunk.rows`)."""
+    """Packed signature rows of the texts at `offsets` in `units` (see `Chunk.rows`).
+
+    Uses the C version (`native/signatures.c`, ~4x faster) when it was built, else numpy;
+    both set exactly the same bits.
+    """
     count = offsets.size - 1
     rows = np.zeros((SIGNATURE_ROWS, (count + 7) // 8), dtype=np.uint8)
     starts = offsets // 2
+    native = _native_signatures()
+    if native is not None and count:
+        _call_native(native, np.ascontiguousarray(units), np.ascontiguousarray(starts), vocabulary, rows)
+        return rows
     for first in range(0, count, _GROUP):
         last = min(first + _GROUP, count)
         group = units[starts[first] : max(starts[first], starts[last] - 1)]
@@ -374,6 +384,41 @@ def signatures(units: Units, offsets: npt.NDArray[np.int64], vocabulary: Vocabul
         lengths[-1] -= 1  # the last text of the group has no separator after it
         rows[:, first // 8 : (last + 7) // 8] = _group_signatures(group, lengths, vocabulary)
     return rows
+
+
+NATIVE_LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native", "_signatures.so")
+"""Built from `native/signatures.c` at install time (`hatch_build.py`), when a C compiler is there."""
+
+
+@lru_cache(maxsize=1)
+def _native_signatures() -> Any:
+    """The C signature builder, or None (not built, not loadable, or READER_PURE_PYTHON set)."""
+    if os.environ.get("READER_PURE_PYTHON"):
+        return None
+    try:
+        library = ctypes.CDLL(NATIVE_LIBRARY)
+    except OSError:
+        return None
+    function = library.reader_signatures
+    pointer, i64, i32, u32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_uint32
+    function.argtypes = [pointer, pointer, i64, pointer, pointer, pointer, pointer, pointer, pointer,
+                         i32, u32, u32, i32, i32, i32, pointer, i64, pointer]
+    function.restype = None
+    return function
+
+
+def _call_native(function: Any, units: Units, starts: npt.NDArray[np.int64], vocabulary: Vocabulary,
+                 rows: npt.NDArray[np.uint8]) -> None:
+    tables = (vocabulary.unigram_rows, vocabulary.bigram_keys, vocabulary.bigram_rows,
+              vocabulary.trigram_heads, vocabulary.trigram_tails, vocabulary.trigram_rows)
+    if not all(table.flags.c_contiguous for table in tables):
+        raise ValueError("vocabulary tables must be contiguous")
+    scratch = np.empty(SIGNATURE_ROWS * (_GROUP // 8), dtype=np.uint8)
+    function(
+        units.ctypes.data, starts.ctypes.data, starts.size - 1, *(table.ctypes.data for table in tables),
+        _TABLE_BITS, int(_MIX_A), int(_MIX_B), _HASHED_BITS, DEDICATED_ROWS, SIGNATURE_ROWS,
+        rows.ctypes.data, rows.shape[1], scratch.ctypes.data,
+    )
 
 
 def _group_signatures(units: Units, lengths: npt.NDArray[np.int64], vocabulary: Vocabulary) -> npt.NDArray[np.uint8]:

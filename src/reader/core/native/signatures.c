@@ -1,0 +1,67 @@
+/* Search signatures in C: the same bits as `search._group_signatures` builds with numpy,
+ * about ten times faster. Plain C with no Python API, loaded with ctypes; when it cannot
+ * be built or loaded, the reader uses the numpy version (tests check the two agree).
+ *
+ * Texts are UTF-16 units joined by 0 units; `starts[k]` is where text k starts and
+ * starts[count] is one past the end plus one (a separator that is not there). Texts are
+ * handled in groups of 64 whose grams never cross the group's end, as in numpy, so that
+ * the bits set for grams spanning a separator (junk, harmless) are the same too. The
+ * caller passes the scratch buffer, so calls from several threads never share memory.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#define GROUP 64
+#define GROUP_BYTES (GROUP / 8)
+
+static inline uint32_t slot_of(uint32_t head, uint32_t tail, int has_tail, uint32_t mix_a, uint32_t mix_b,
+                               int table_bits) {
+    uint32_t mixed = head * mix_a;
+    if (has_tail) mixed ^= tail * mix_b;
+    mixed *= mix_a;
+    return mixed >> (32 - table_bits);
+}
+
+void reader_signatures(
+    const uint16_t *units, const int64_t *starts, int64_t count,
+    const int32_t *unigram_rows,
+    const uint32_t *bigram_keys, const int32_t *bigram_rows,
+    const uint32_t *trigram_heads, const uint16_t *trigram_tails, const int32_t *trigram_rows,
+    int32_t table_bits, uint32_t mix_a, uint32_t mix_b, int32_t hashed_bits, int32_t dedicated_rows,
+    int32_t signature_rows, uint8_t *out, int64_t row_bytes,
+    uint8_t *local /* signature_rows * GROUP_BYTES bytes of scratch */)
+{
+    /* A group's bits first go to `local`, small enough to stay in the CPU cache. */    for (int64_t first = 0; first < count; first += GROUP) {
+        int64_t last = first + GROUP < count ? first + GROUP : count;
+        int64_t group_end = starts[last] - 1; /* the separator after the group is not in it */
+        memset(local, 0, (size_t)signature_rows * GROUP_BYTES);
+        for (int64_t text = first; text < last; text++) {
+            int64_t position = starts[text];
+            int64_t end = text + 1 < last ? starts[text + 1] : group_end; /* + its separator */
+            uint8_t *column = local + ((text - first) >> 3);
+            uint8_t bit = (uint8_t)(0x80u >> (text & 7));
+            for (; position < end; position++) {
+                uint32_t unit = units[position];
+                int32_t row = unigram_rows[unit];
+                if (row < signature_rows) column[row * GROUP_BYTES] |= bit;
+                if (position + 1 >= group_end) continue;
+                uint32_t head = (unit << 16) | units[position + 1];
+                uint32_t slot = slot_of(head, 0, 0, mix_a, mix_b, table_bits);
+                row = bigram_keys[slot] == head
+                    ? bigram_rows[slot]
+                    : (int32_t)(((head * mix_b) >> (32 - hashed_bits)) + (uint32_t)dedicated_rows);
+                if (row < signature_rows) column[row * GROUP_BYTES] |= bit;
+                if (position + 2 >= group_end) continue;
+                uint16_t tail = units[position + 2];
+                slot = slot_of(head, tail, 1, mix_a, mix_b, table_bits);
+                if (trigram_heads[slot] == head && trigram_tails[slot] == tail) {
+                    row = trigram_rows[slot];
+                    if (row < signature_rows) column[row * GROUP_BYTES] |= bit;
+                }
+            }
+        }
+        int64_t bytes = (last - first + 7) / 8;
+        for (int32_t row = 0; row < signature_rows; row++)
+            memcpy(out + row * row_bytes + first / 8, local + row * GROUP_BYTES, (size_t)bytes);
+    }
+}
