@@ -94,7 +94,9 @@ def phase_tui(root: str, cache_dir: str) -> dict[str, float]:
     import asyncio
 
     os.environ["READER_CACHE_DIR"] = cache_dir
-    from reader.ui.app import ReaderApp
+    from reader.cli import make_app
+
+    app = make_app([root])  # as `reader ROOT` does: the load starts before Textual is imported
     from reader.ui.widgets.article_list import ArticleList
 
     figures: dict[str, float] = {}
@@ -106,7 +108,6 @@ def phase_tui(root: str, cache_dir: str) -> dict[str, float]:
         return draw_row(self, slot, width)
 
     ArticleList.row_text = row_text  # type: ignore[method-assign]
-    app = ReaderApp([root])
 
     async def drive() -> None:
         async with app.run_test(size=(160, 45)) as pilot:

@@ -116,3 +116,22 @@ def test_different_max_bytes_is_not_served_from_cache(corpus: Path) -> None:
     load_store([corpus])
     small = load_store([corpus], max_bytes=2048)
     assert snapshot(small) == snapshot(load_store([corpus], max_bytes=2048, use_cache=False))
+
+
+def test_bulk_stat_agrees_with_os_stat(tmp_path: Path) -> None:
+    from reader.core import accel
+
+    assert accel.library() is not None, "the C accelerator was not built (no C compiler?)"
+    (tmp_path / "a.md").write_text("x", encoding="utf-8")
+    (tmp_path / "空 白.md").write_text("长" * 10, encoding="utf-8")
+    (tmp_path / "dir").mkdir()
+    paths = [str(tmp_path / name) for name in ("a.md", "空 白.md", "gone.md", "dir")]
+    expected = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+            expected.append((info.st_size, info.st_mtime_ns))
+        except OSError:
+            expected.append(None)
+    assert accel.stat_many(paths) == expected
+    assert expected[2] is None and expected[1] == (30, os.stat(paths[1]).st_mtime_ns)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import codecs
 import gc
 import os
+import queue
 import stat
+import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -548,6 +550,63 @@ def _start_pool() -> ParallelReader | None:
         return ParallelReader()
     except Exception:  # e.g. no working semaphores in a sandbox: read in-process
         return None
+
+
+class BackgroundLoad:
+    """`iter_load` running in a thread from now on; its batches wait in a queue.
+
+    The TUI starts one before it imports Textual, so finding files and reading the newest
+    posts overlap the ~0.5 s of imports and start-up instead of following them (and do
+    not queue behind the UI thread for the interpreter lock while it draws).
+    """
+
+    def __init__(self, paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
+                 use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
+        self._queue: queue.SimpleQueue[Batch | BaseException | None] = queue.SimpleQueue()
+        self._cancelled = threading.Event()
+        arguments = (list(paths), max_bytes, use_cache, cache_dir)
+        threading.Thread(target=self._run, args=arguments, name="reader-load", daemon=True).start()
+
+    def _run(self, paths: list[str], max_bytes: int, use_cache: bool,
+             cache_dir: str | os.PathLike[str] | None) -> None:
+        try:
+            for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir):
+                if self._cancelled.is_set():
+                    return  # leaving the loop closes the load: no cache is written
+                self._queue.put(batch)
+        except BaseException as error:  # handed to the consumer, which reports it
+            self._queue.put(error)
+        finally:
+            self._queue.put(None)
+
+    def batches(self) -> Iterator[Batch]:
+        """The batches as they come (blocking); re-raises what stopped the load, if anything."""
+        while (ready := self.take()) is not None:
+            yield from ready
+
+    def take(self) -> list[Batch] | None:
+        """Every batch ready now, waiting for at least one; None once the load is over.
+
+        A consumer that is slower than the load (a UI drawing frames) gets what piled
+        up in one go, instead of one round trip per batch.
+        """
+        ready: list[Batch] = []
+        item = self._queue.get()
+        while True:
+            if item is None:
+                self._queue.put(None)  # so the next call knows too
+                return ready or None
+            if isinstance(item, BaseException):
+                raise item
+            ready.append(item)
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return ready
+
+    def cancel(self) -> None:
+        """Stop after the current batch (a reload replaced this load, or the app quit)."""
+        self._cancelled.set()
 
 
 def load_store(

@@ -35,9 +35,7 @@ Deliberately not here: ranking (results are shown newest first), query syntax be
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
-import os
 import re
 import unicodedata
 from bisect import bisect_right
@@ -51,6 +49,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from reader.core import accel
 from reader.core.text import _fold_char, fold
 
 SIGNATURE_ROWS = 8192
@@ -373,9 +372,10 @@ def signatures(units: Units, offsets: npt.NDArray[np.int64], vocabulary: Vocabul
     count = offsets.size - 1
     rows = np.zeros((SIGNATURE_ROWS, (count + 7) // 8), dtype=np.uint8)
     starts = offsets // 2
-    native = _native_signatures()
+    native = accel.library()
     if native is not None and count:
-        _call_native(native, np.ascontiguousarray(units), np.ascontiguousarray(starts), vocabulary, rows)
+        _call_native(native.reader_signatures, np.ascontiguousarray(units), np.ascontiguousarray(starts),
+                     vocabulary, rows)
         return rows
     for first in range(0, count, _GROUP):
         last = min(first + _GROUP, count)
@@ -384,27 +384,6 @@ def signatures(units: Units, offsets: npt.NDArray[np.int64], vocabulary: Vocabul
         lengths[-1] -= 1  # the last text of the group has no separator after it
         rows[:, first // 8 : (last + 7) // 8] = _group_signatures(group, lengths, vocabulary)
     return rows
-
-
-NATIVE_LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native", "_signatures.so")
-"""Built from `native/signatures.c` at install time (`hatch_build.py`), when a C compiler is there."""
-
-
-@lru_cache(maxsize=1)
-def _native_signatures() -> Any:
-    """The C signature builder, or None (not built, not loadable, or READER_PURE_PYTHON set)."""
-    if os.environ.get("READER_PURE_PYTHON"):
-        return None
-    try:
-        library = ctypes.CDLL(NATIVE_LIBRARY)
-    except OSError:
-        return None
-    function = library.reader_signatures
-    pointer, i64, i32, u32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_uint32
-    function.argtypes = [pointer, pointer, i64, pointer, pointer, pointer, pointer, pointer, pointer,
-                         i32, u32, u32, i32, i32, i32, pointer, i64, pointer]
-    function.restype = None
-    return function
 
 
 def _call_native(function: Any, units: Units, starts: npt.NDArray[np.int64], vocabulary: Vocabulary,

@@ -13,7 +13,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from reader.core.loader import DEFAULT_MAX_BYTES
+from reader.core.loader import DEFAULT_MAX_BYTES, BackgroundLoad
 from reader.ui.commands import JumpProvider
 from reader.ui.screens.help import HelpScreen
 from reader.ui.screens.main import MainScreen
@@ -50,14 +50,17 @@ class ReaderApp(App[None]):
 
     def __init__(
         self, paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache: bool = True,
+        load: BackgroundLoad | None = None,
     ) -> None:
+        """`load`: the corpus load, if already started (see `cli.make_app`)."""
         super().__init__()
         self.paths = list(paths)
         self.max_bytes = max_bytes
         self.use_cache = use_cache
+        self._first_load = load
 
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen(self.paths, self.max_bytes, self.use_cache)
+        return MainScreen(self.paths, self.max_bytes, self.use_cache, self._first_load)
 
     @property
     def main_screen(self) -> MainScreen:

@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from reader.core.loader import Batch, iter_load
+from reader.core.loader import BackgroundLoad, Batch
 from reader.core.opening import ArticleOpener, ArticleUnavailable, prepare_in_background
 from reader.core.search import SlotArray
 from reader.core.store import ALL_SOURCES, Store
@@ -66,11 +66,14 @@ class MainScreen(Screen[None]):
     is_loading: reactive[bool] = reactive(False)
     """True while the corpus is still being read."""
 
-    def __init__(self, paths: Sequence[str], max_bytes: int, use_cache: bool = True) -> None:
+    def __init__(self, paths: Sequence[str], max_bytes: int, use_cache: bool = True,
+                 load: BackgroundLoad | None = None) -> None:
         super().__init__()
         self.paths = list(paths)
         self.max_bytes = max_bytes
         self.use_cache = use_cache
+        self._load = load
+        """The load in progress (the first may have started before the app did)."""
         self.store = Store()
         """Everything loaded so far."""
         self.opener = ArticleOpener(max_bytes)
@@ -119,6 +122,10 @@ class MainScreen(Screen[None]):
         self.article_list.focus()
         self.reload()
 
+    def on_unmount(self) -> None:
+        if self._load is not None:
+            self._load.cancel()  # quitting mid-load: stop reading, write no cache
+
     # --- loading ---------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -132,18 +139,30 @@ class MainScreen(Screen[None]):
         self._load_started = time.monotonic()
         self.article_list.empty_message = "Loading…"
         self.refresh_views()
-        self.load_corpus()
+        if self._load is None or self._load_used:
+            if self._load is not None:
+                self._load.cancel()
+            self._load = BackgroundLoad(self.paths, self.max_bytes, use_cache=self.use_cache)
+        self._load_used = True
+        self.load_corpus(self._load)
+
+    _load_used = False
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
-    def load_corpus(self) -> None:
-        """Read the corpus batch by batch; each batch is added on the UI thread."""
+    def load_corpus(self, load: BackgroundLoad) -> None:
+        """Hand the load's batches to the UI thread, one by one, as they come."""
         worker = get_current_worker()
         store = self.store
-        for batch in iter_load(self.paths, self.max_bytes, use_cache=self.use_cache):
+        while (batches := load.take()) is not None:
             if worker.is_cancelled:
+                load.cancel()
                 return
-            self.app.call_from_thread(self.add_batch, store, batch)
+            self.app.call_from_thread(self.add_batches, store, batches)
         self.app.call_from_thread(self.loading_finished, store)
+
+    def add_batches(self, store: Store, batches: list[Batch]) -> None:
+        for batch in batches:
+            self.add_batch(store, batch)
 
     def add_batch(self, store: Store, batch: Batch) -> None:
         if store is not self.store:
@@ -158,7 +177,7 @@ class MainScreen(Screen[None]):
             self.loading_finished(store)  # everything is in; the cache is written after this
             return
         now = time.monotonic()
-        if now - self._last_refresh > REFRESH_INTERVAL or self.open_slot is None:
+        if now - self._last_refresh > REFRESH_INTERVAL or not len(self.article_list.slots):
             self._last_refresh = now
             self.refresh_views()
 
@@ -237,7 +256,18 @@ class MainScreen(Screen[None]):
 
     @on(ArticleList.Highlighted)
     def follow_highlight(self, event: ArticleList.Highlighted) -> None:
-        self.refresh_bindings()
+        self._sync_bindings()
+
+    _binding_state: tuple[bool, bool] | None = None
+
+    def _sync_bindings(self) -> None:
+        """Refresh the footer only when what `check_action` answers changed: the footer
+        rebuilds all its keys on a refresh (~25 ms), and highlights move on every batch."""
+        state = (bool(query_terms(self.search_query)),
+                 self.open_slot is not None or self.article_list.highlighted_slot is not None)
+        if state != self._binding_state:
+            self._binding_state = state
+            self.refresh_bindings()
 
     def open_article(self, slot: int) -> None:
         """Show `slot` in the reading pane and mark it read."""
@@ -256,7 +286,7 @@ class MainScreen(Screen[None]):
             self.sidebar.show_sources(self.store.sources(), self.source_id)
         self.article_list.refresh()
         self.update_status()
-        self.refresh_bindings()
+        self._sync_bindings()
 
     def _pane_width(self) -> int:
         return max(self.reading_pane.size.width - 2, 20)
@@ -289,6 +319,7 @@ class MainScreen(Screen[None]):
 
     def watch_search_query(self) -> None:
         self.schedule_search(SEARCH_DELAY)
+        self._sync_bindings()
 
     def schedule_search(self, delay: float) -> None:
         if self._search_timer is not None:
