@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +36,35 @@ def library() -> Any:
     loaded.reader_signatures.restype = None
     loaded.reader_stat_many.argtypes = [ctypes.c_char_p, i64, pointer]
     loaded.reader_stat_many.restype = None
+    loaded.reader_list_dir.argtypes = [ctypes.c_char_p, pointer, i64]
+    loaded.reader_list_dir.restype = i64
     return loaded
+
+
+def list_dir(path: str) -> list[tuple[str, str]] | None:
+    """(kind, name) of each entry but "." and "..": kind is f(ile), d(irectory), l(ink),
+    o(ther) or u(nknown). None when the library is missing or the directory cannot be
+    read (the caller then uses os.scandir, which says why)."""
+    loaded = library()
+    if loaded is None:
+        return None
+    try:
+        encoded = os.fsencode(path)
+    except (UnicodeError, TypeError):
+        return None
+    if b"\0" in encoded:
+        return None
+    capacity = 8 << 20
+    for _ in range(5):  # the directory can grow between two calls
+        buffer = np.empty(capacity, dtype=np.uint8)
+        used = loaded.reader_list_dir(encoded, buffer.ctypes.data, capacity)
+        if used < 0:
+            return None
+        if used <= capacity:
+            text = buffer[:used].tobytes().decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+            return [(entry[0], entry[1:]) for entry in text.split("\0")[:-1]]
+        capacity = used + (1 << 16)
+    return None
 
 
 def stat_many(paths: list[str]) -> list[tuple[int, int] | None]:

@@ -240,15 +240,22 @@ def _write_result(result: ReadResult, section: Any) -> dict[str, int]:
         numbers += (size, mtime_ns, int(skipped))
     if any("\0" in text for text in strings):  # never so (paths and cleaned text), but be sure
         raise ValueError("a string holds the separator")
-    return {
-        "records": len(result.records),
-        "problems": len(result.problems),
-        "strings": section("\0".join(strings).encode("utf-8", "surrogatepass")),
-        "numbers": section(np.array(numbers, dtype="<i8")),
-        "texts": section(result.texts),
-        "offsets": section(np.ascontiguousarray(result.offsets, dtype="<i8")),
-        "rows": section(np.ascontiguousarray(result.rows, dtype=np.uint8)),
+    blobs = {
+        "strings": "\0".join(strings).encode("utf-8", "surrogatepass"),
+        "numbers": np.array(numbers, dtype="<i8"),
+        "texts": result.texts,
+        "offsets": np.ascontiguousarray(result.offsets, dtype="<i8"),
+        "rows": np.ascontiguousarray(result.rows, dtype=np.uint8),
     }
+    run = {"records": len(result.records), "problems": len(result.problems), "crc": 0}
+    for name in _RUN_SECTIONS:
+        run[name] = section(blobs[name])
+        run["crc"] = zlib.crc32(memoryview(blobs[name]).cast("B"), run["crc"])  # type: ignore[arg-type]
+    return run
+
+
+_RUN_SECTIONS = ("strings", "numbers", "texts", "offsets", "rows")
+"""A run's sections, written back to back in this order (so one read gets them all)."""
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -326,7 +333,12 @@ class CacheReader:
 
 
 class _Sections:
-    """Reads sections by number, checking bounds and CRC-32 of each."""
+    """Reads sections by number, checking bounds and CRC-32s.
+
+    A run's sections lie back to back, so `run` reads them with one read and checks them
+    with one CRC (combined from theirs): each call lets go of the interpreter lock, and
+    while the UI thread is busy every re-acquisition can wait a switch interval.
+    """
 
     def __init__(self, handle: IO[bytes], table: list[list[int]], limit: int) -> None:
         self.handle = handle
@@ -343,14 +355,36 @@ class _Sections:
             raise ValueError("section damaged")
         return data
 
+    def run(self, numbers: list[int], crc: int) -> list[memoryview]:
+        """Consecutive sections whose bytes together have CRC-32 `crc`, read in one go."""
+        entries = [self.table[number] for number in numbers]
+        start = entries[0][0]
+        end = entries[-1][0] + entries[-1][1]
+        if start < _HEADER.size or end > self.limit:
+            raise ValueError("section out of bounds")
+        position = start
+        for offset, length, _ in entries:
+            if offset != position:
+                raise ValueError("sections are not consecutive")
+            position += length
+        self.handle.seek(start)
+        data = self.handle.read(end - start)
+        if len(data) != end - start or zlib.crc32(data) != crc:
+            raise ValueError("run damaged")
+        view = memoryview(data)
+        return [view[offset - start : offset - start + length] for offset, length, _ in entries]
+
 
 def _read_result(chunk: dict[str, int], reader: _Sections) -> ReadResult:
     count, problem_count = chunk["records"], chunk["problems"]
-    strings = reader.get(chunk["strings"]).decode("utf-8", "surrogatepass").split("\0")
-    numbers = np.frombuffer(reader.get(chunk["numbers"]), dtype="<i8")
-    texts = reader.get(chunk["texts"])
-    offsets = np.frombuffer(reader.get(chunk["offsets"]), dtype="<i8").astype(np.int64)
-    rows = np.frombuffer(reader.get(chunk["rows"]), dtype=np.uint8)
+    string_view, number_view, text_view, offset_view, row_view = reader.run(
+        [chunk[name] for name in _RUN_SECTIONS], chunk["crc"]
+    )
+    strings = str(string_view, "utf-8", "surrogatepass").split("\0")
+    numbers = np.frombuffer(number_view, dtype="<i8")
+    texts = bytes(text_view)
+    offsets = np.frombuffer(offset_view, dtype="<i8").astype(np.int64)
+    rows = np.frombuffer(row_view, dtype=np.uint8).copy()  # a copy: the run's buffer can go
     string_count = count * _STRING_FIELDS + problem_count * 2
     if string_count == 0 and strings == [""]:
         strings = []

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reader.core import cache
+from reader.core import accel, cache
 from reader.core.body import find_url, search_body
 from reader.core.files import NotRegularFile, read_regular_file
 from reader.core.frontmatter import (
@@ -140,26 +140,57 @@ def _walk(
             continue
         visited.add(key)
         try:
-            with os.scandir(directory) as scan:
-                entries = [entry for entry in scan if entry.name[0] != "."]
+            entries = [(kind, name) for kind, name in _entries(directory) if name[0] != "."]
         except OSError as error:
             problems.append(Problem(directory, f"cannot list directory: {_os_reason(error)}"))
             continue
-        named = [entry for entry in entries if _is_post_name(entry.name)]
-        files = [entry.name for entry in named if _is_file(entry)]
-        if len(files) < len(named):  # rare: a FIFO, link or directory named like a post
-            regular = set(files)
-            problems.extend(_odd_entry(e) for e in named if e.name not in regular and not _is_dir(e))
-        for entry in entries:
-            if _is_dir(entry):
-                try:
-                    pending.append((entry.path, entry.stat()))
-                except OSError as error:
-                    problems.append(Problem(entry.path, f"cannot read: {_os_reason(error)}"))
-        # anything else (pictures, notes…) is not a post: ignored, not a problem
+        prefix = os.path.join(directory, "")
+        files = [name for kind, name in entries if kind == "f" and _is_post_name(name)]
+        for kind, name in [(kind, name) for kind, name in entries if kind != "f"]:  # few
+            path = prefix + name
+            if kind == "o":
+                if _is_post_name(name):  # a FIFO, socket or device named like a post: never opened
+                    problems.append(Problem(path, "not a regular file"))
+                continue
+            try:
+                info = os.stat(path)  # follows links
+            except OSError as error:
+                if _is_post_name(name):
+                    reason = "broken link: its target does not exist" if kind == "l" and not os.path.exists(path) \
+                        else f"cannot read: {_os_reason(error)}"
+                    problems.append(Problem(path, reason))
+                continue
+            if stat.S_ISDIR(info.st_mode):
+                pending.append((path, info))
+            elif not _is_post_name(name):
+                continue  # not a post (pictures, notes…): ignored, not a problem
+            elif stat.S_ISREG(info.st_mode):
+                files.append(name)
+            else:
+                problems.append(Problem(path, "not a regular file"))
         if files:
             files.sort(reverse=True)
-            folders.append((os.path.join(directory, ""), files))
+            folders.append((prefix, files))
+
+
+def _entries(directory: str) -> list[tuple[str, str]]:
+    """(kind, name) of a directory's entries (see `accel.list_dir`); raises OSError."""
+    listed = accel.list_dir(directory)
+    if listed is not None:
+        return listed
+    with os.scandir(directory) as scan:
+        return [(_kind(entry), entry.name) for entry in scan]
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    try:
+        if entry.is_symlink():
+            return "l"
+        if entry.is_file(follow_symlinks=False):
+            return "f"
+        return "d" if entry.is_dir(follow_symlinks=False) else "o"
+    except OSError:
+        return "u"
 
 
 def _is_post_name(name: str) -> bool:
@@ -167,30 +198,6 @@ def _is_post_name(name: str) -> bool:
 
 
 _SUFFIXES = tuple(POST_SUFFIXES)
-
-
-def _is_file(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_file()
-    except OSError:
-        return False
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir()
-    except OSError:
-        return False
-
-
-def _odd_entry(entry: os.DirEntry[str]) -> Problem:
-    """Why an entry named like a post is not read: a broken link, or a FIFO, socket or device."""
-    try:
-        if entry.is_symlink() and not os.path.exists(entry.path):
-            return Problem(entry.path, "broken link: its target does not exist")
-    except OSError as error:
-        return Problem(entry.path, f"cannot read: {_os_reason(error)}")
-    return Problem(entry.path, "not a regular file")  # never opened
 
 
 def _os_reason(error: OSError) -> str:
@@ -562,7 +569,9 @@ class BackgroundLoad:
 
     def __init__(self, paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
                  use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
-        self._queue: queue.SimpleQueue[Batch | BaseException | None] = queue.SimpleQueue()
+        # Bounded: the load waits until the UI has taken what it made, so it does not eat
+        # the interpreter lock while Textual starts (the first batch should be drawn first).
+        self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=2)
         self._cancelled = threading.Event()
         arguments = (list(paths), max_bytes, use_cache, cache_dir)
         threading.Thread(target=self._run, args=arguments, name="reader-load", daemon=True).start()
@@ -571,13 +580,22 @@ class BackgroundLoad:
              cache_dir: str | os.PathLike[str] | None) -> None:
         try:
             for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir):
-                if self._cancelled.is_set():
-                    return  # leaving the loop closes the load: no cache is written
-                self._queue.put(batch)
+                if not self._put(batch):
+                    return  # cancelled; leaving the loop closes the load: no cache is written
         except BaseException as error:  # handed to the consumer, which reports it
-            self._queue.put(error)
-        finally:
-            self._queue.put(None)
+            self._put(error)
+            return
+        self._put(None)
+
+    def _put(self, item: Batch | BaseException | None) -> bool:
+        """Queue `item`, waiting while the queue is full; False if cancelled meanwhile."""
+        while not self._cancelled.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def batches(self) -> Iterator[Batch]:
         """The batches as they come (blocking); re-raises what stopped the load, if anything."""

@@ -71,6 +71,22 @@ def _warm_up() -> None:
     _blank_units()
 
 
+def prepare_processes() -> None:
+    """Start multiprocessing's resource tracker now, while `sys.stderr` is the real one.
+
+    Textual swaps `sys.stderr` for an object whose file descriptor cannot be handed to a
+    child, and the tracker, started on first use, passes it on: a pool created inside a
+    running app failed with "bad value(s) in fds_to_keep" and the load silently ran on
+    one core. Call this before the app starts.
+    """
+    try:
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
+    except Exception:  # no processes here: the load reads in-process
+        pass
+
+
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")

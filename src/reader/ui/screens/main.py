@@ -39,7 +39,7 @@ SEARCH_DELAY = 0.05
 """Seconds of typing pause before a search runs (each keystroke restarts the wait)."""
 NARROW_WIDTH = 110
 """Terminal width below which the layout stacks (see `-narrow` in styles/app.tcss)."""
-REFRESH_INTERVAL = 0.25
+REFRESH_INTERVAL = 0.5
 """While loading, redraw list and counts at most this often."""
 
 

@@ -87,6 +87,11 @@ Move with **↑/↓** or **j/k**, **g/G** for first/last, **PgUp/PgDn** to page;
 
     def show(self, slots: SlotArray, keep_slot: int | None = None, terms: tuple[str, ...] = ()) -> None:
         """Display `slots`, keeping `keep_slot` highlighted (and its screen row) if present."""
+        if self._same_screen(slots, keep_slot, terms):
+            # Loading adds older articles below what is on screen: only the length changes.
+            self.slots = slots
+            self.virtual_size = Size(self.size.width, len(slots))
+            return
         old_row = self.cursor - int(self.scroll_offset.y)
         self.slots = slots
         self.terms = terms
@@ -103,6 +108,16 @@ Move with **↑/↓** or **j/k**, **g/G** for first/last, **PgUp/PgDn** to page;
         self._scroll_cursor_into_view()
         self.refresh()
         self.post_message(self.Highlighted(self.highlighted_slot))
+
+    def _same_screen(self, slots: SlotArray, keep_slot: int | None, terms: tuple[str, ...]) -> bool:
+        """Whether showing `slots` would leave every visible row and the cursor unchanged."""
+        if terms != self.terms or keep_slot is None or keep_slot != self.highlighted_slot:
+            return False
+        top = int(self.scroll_offset.y)
+        bottom = top + max(self.size.height, 1)
+        if len(slots) < min(bottom, len(self.slots)) or not 0 <= self.cursor < len(slots):
+            return False
+        return bool(np.array_equal(slots[top:bottom], self.slots[top:bottom]))
 
     @property
     def highlighted_slot(self) -> int | None:

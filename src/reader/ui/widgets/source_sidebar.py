@@ -38,6 +38,7 @@ Move with **↑/↓** or **j/k**; the list follows the highlighted source.
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.source_ids: list[str] = []
+        self._shown: list[tuple[Source, int]] = []
 
     def show_sources(self, sources: list[Source], current: str) -> None:
         """Replace the rows, keeping `current` highlighted."""
@@ -45,9 +46,12 @@ Move with **↑/↓** or **j/k**; the list follows the highlighted source.
         ids = [source.source_id for source in sources]
         if ids == self.source_ids:
             for index, source in enumerate(sources):
-                self.replace_option_prompt_at_index(index, self._prompt(source, width))
+                if self._shown[index] != (source, width):  # each replacement costs a re-render
+                    self._shown[index] = (source, width)
+                    self.replace_option_prompt_at_index(index, self._prompt(source, width))
             return
         self.source_ids = ids
+        self._shown = [(source, width) for source in sources]
         with self.prevent(OptionList.OptionHighlighted):
             self.set_options(Option(self._prompt(s, width), id=None) for s in sources)
             self.highlighted = ids.index(current) if current in ids else 0
