@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,36 @@ def test_parallel_and_in_process_agree(tmp_path: Path) -> None:
     assert posts(one) == posts(two)
     problems = lambda batches: sorted((pr.path, pr.reason, pr.skipped) for b in batches for pr in b.problems)  # noqa: E731
     assert problems(one) == problems(two)
+
+
+def test_background_load_hands_over_everything(tmp_path: Path) -> None:
+    from reader.core.loader import BackgroundLoad
+
+    for day in range(1, 6):
+        (tmp_path / f"2022-03-0{day}-post.md").write_text(front(f"第{day}篇"), encoding="utf-8")
+    load = BackgroundLoad([tmp_path], use_cache=False)
+    titles = [post.article.title for batch in load.batches() for post in batch.posts]
+    assert sorted(titles) == [f"第{day}篇" for day in range(1, 6)]
+    assert load.take() is None  # and it stays over
+
+
+def test_cancelling_a_background_load_wakes_its_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from reader.core import loader
+
+    never = threading.Event()
+
+    def stuck_load(*_: object, **__: object) -> Iterator[loader.Batch]:
+        never.wait(10)  # a load that produces nothing for a long time
+        yield from ()
+
+    monkeypatch.setattr(loader, "iter_load", stuck_load)
+    load = loader.BackgroundLoad(["anywhere"], use_cache=False)
+    taken: list[object] = []
+    consumer = threading.Thread(target=lambda: taken.append(load.take()))
+    consumer.start()
+    load.cancel()  # e.g. the app quits mid-load: the UI's worker must not hang in take()
+    consumer.join(timeout=5)
+    never.set()
+    assert not consumer.is_alive() and taken == [None]

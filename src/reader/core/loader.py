@@ -569,9 +569,7 @@ class BackgroundLoad:
 
     def __init__(self, paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
                  use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
-        # Bounded: the load waits until the UI has taken what it made, so it does not eat
-        # the interpreter lock while Textual starts (the first batch should be drawn first).
-        self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=2)
+        self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue()
         self._cancelled = threading.Event()
         arguments = (list(paths), max_bytes, use_cache, cache_dir)
         threading.Thread(target=self._run, args=arguments, name="reader-load", daemon=True).start()
@@ -588,14 +586,11 @@ class BackgroundLoad:
         self._put(None)
 
     def _put(self, item: Batch | BaseException | None) -> bool:
-        """Queue `item`, waiting while the queue is full; False if cancelled meanwhile."""
-        while not self._cancelled.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+        """Queue `item`; False once cancelled (nobody is taking any more)."""
+        if self._cancelled.is_set():
+            return False
+        self._queue.put(item)
+        return True
 
     def batches(self) -> Iterator[Batch]:
         """The batches as they come (blocking); re-raises what stopped the load, if anything."""
@@ -608,13 +603,18 @@ class BackgroundLoad:
         A consumer that is slower than the load (a UI drawing frames) gets what piled
         up in one go, instead of one round trip per batch.
         """
+        if self._cancelled.is_set():
+            return None
         ready: list[Batch] = []
         item = self._queue.get()
         while True:
-            if item is None:
-                self._queue.put(None)  # so the next call knows too
-                return ready or None
-            if isinstance(item, BaseException):
+            if item is None or isinstance(item, BaseException):
+                if ready:  # hand over what came before; the next call gets the end
+                    self._queue.put(item)
+                    return ready
+                if item is None:
+                    self._queue.put(None)  # so a later call knows too
+                    return None
                 raise item
             ready.append(item)
             try:
@@ -625,6 +625,7 @@ class BackgroundLoad:
     def cancel(self) -> None:
         """Stop after the current batch (a reload replaced this load, or the app quit)."""
         self._cancelled.set()
+        self._queue.put(None)  # wakes a consumer waiting in `take`
 
 
 def load_store(

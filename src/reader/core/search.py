@@ -415,16 +415,11 @@ def _group_signatures(units: Units, lengths: npt.NDArray[np.int64], vocabulary: 
     return np.packbits(matrix.reshape(width, count)[:SIGNATURE_ROWS], axis=1)
 
 
-def chunk_of_units(start: int, count: int, units: Units, vocabulary: Vocabulary) -> Chunk:
-    """A chunk of `count` folded texts given joined by 0 units (see `fold_joined`)."""
-    offsets = text_offsets(units, count)
-    return Chunk(start, count, units.tobytes(), offsets, signatures(units, offsets, vocabulary), vocabulary)
-
-
 def build_chunk(start: int, folded: list[str], vocabulary: Vocabulary) -> Chunk:
     """A chunk of already folded texts occupying slots start, start+1, …"""
     units = units_of(SEPARATOR.join(folded)) if folded else np.zeros(0, np.uint16)
-    return chunk_of_units(start, len(folded), units, vocabulary)
+    offsets = text_offsets(units, len(folded))
+    return Chunk(start, len(folded), units.tobytes(), offsets, signatures(units, offsets, vocabulary), vocabulary)
 
 
 # --- the index ---------------------------------------------------------------------------
