@@ -571,15 +571,23 @@ class BackgroundLoad:
                  use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue()
         self._cancelled = threading.Event()
+        self._taken = threading.Event()
         arguments = (list(paths), max_bytes, use_cache, cache_dir)
         threading.Thread(target=self._run, args=arguments, name="reader-load", daemon=True).start()
 
     def _run(self, paths: list[str], max_bytes: int, use_cache: bool,
              cache_dir: str | os.PathLike[str] | None) -> None:
         try:
+            waited = False
             for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir):
                 if not self._put(batch):
                     return  # cancelled; leaving the loop closes the load: no cache is written
+                if batch.phase == "cached" and batch.records and not waited:
+                    # Reading the rest of a cache only takes the interpreter lock from the
+                    # UI starting up; let it draw the newest articles first. (Not when
+                    # reading files: the worker processes must get their tasks.)
+                    waited = True
+                    self._taken.wait(timeout=2.0)
         except BaseException as error:  # handed to the consumer, which reports it
             self._put(error)
             return
@@ -617,6 +625,8 @@ class BackgroundLoad:
                     return None
                 raise item
             ready.append(item)
+            if item.records:
+                self._taken.set()
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
@@ -625,6 +635,7 @@ class BackgroundLoad:
     def cancel(self) -> None:
         """Stop after the current batch (a reload replaced this load, or the app quit)."""
         self._cancelled.set()
+        self._taken.set()  # wakes the load if it waits for a first `take`
         self._queue.put(None)  # wakes a consumer waiting in `take`
 
 
