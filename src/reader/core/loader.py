@@ -573,7 +573,9 @@ class BackgroundLoad:
         self._cancelled = threading.Event()
         self._taken = threading.Event()
         arguments = (list(paths), max_bytes, use_cache, cache_dir)
-        threading.Thread(target=self._run, args=arguments, name="reader-load", daemon=True).start()
+        # Not a daemon: quitting right after a load must let the cache write finish (a
+        # cancelled load stops at its next batch and writes nothing).
+        threading.Thread(target=self._run, args=arguments, name="reader-load").start()
 
     def _run(self, paths: list[str], max_bytes: int, use_cache: bool,
              cache_dir: str | os.PathLike[str] | None) -> None:
@@ -605,11 +607,12 @@ class BackgroundLoad:
         while (ready := self.take()) is not None:
             yield from ready
 
-    def take(self) -> list[Batch] | None:
-        """Every batch ready now, waiting for at least one; None once the load is over.
+    def take(self, limit: int = 8) -> list[Batch] | None:
+        """The batches ready now (at most `limit`), waiting for one; None once the load is over.
 
         A consumer that is slower than the load (a UI drawing frames) gets what piled
-        up in one go, instead of one round trip per batch.
+        up in one go, instead of one round trip per batch, but not so much at once that
+        adding it blocks the UI for long.
         """
         if self._cancelled.is_set():
             return None
@@ -627,6 +630,8 @@ class BackgroundLoad:
             ready.append(item)
             if item.records:
                 self._taken.set()
+            if len(ready) >= limit:
+                return ready
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
