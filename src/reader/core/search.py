@@ -374,8 +374,8 @@ def signatures(units: Units, offsets: npt.NDArray[np.int64], vocabulary: Vocabul
     starts = offsets // 2
     native = accel.library()
     if native is not None and count:
-        _call_native(native.reader_signatures, np.ascontiguousarray(units), np.ascontiguousarray(starts),
-                     vocabulary, rows)
+        _call_native(native.reader_signatures, np.ascontiguousarray(units, dtype=np.uint16),
+                     np.ascontiguousarray(starts, dtype=np.int64), vocabulary, rows)
         return rows
     for first in range(0, count, _GROUP):
         last = min(first + _GROUP, count)
@@ -390,8 +390,9 @@ def _call_native(function: Any, units: Units, starts: npt.NDArray[np.int64], voc
                  rows: npt.NDArray[np.uint8]) -> None:
     tables = (vocabulary.unigram_rows, vocabulary.bigram_keys, vocabulary.bigram_rows,
               vocabulary.trigram_heads, vocabulary.trigram_tails, vocabulary.trigram_rows)
-    if not all(table.flags.c_contiguous for table in tables):
-        raise ValueError("vocabulary tables must be contiguous")
+    expected = (np.int32, np.uint32, np.int32, np.uint32, np.uint16, np.int32)  # what the C code reads
+    if not all(t.flags.c_contiguous and t.dtype == d and t.size == 1 << _TABLE_BITS for t, d in zip(tables, expected, strict=True)):
+        raise ValueError("vocabulary tables must be contiguous full-size arrays of the expected types")
     scratch = np.empty(SIGNATURE_ROWS * (_GROUP // 8), dtype=np.uint8)
     function(
         units.ctypes.data, starts.ctypes.data, starts.size - 1, *(table.ctypes.data for table in tables),
