@@ -391,7 +391,8 @@ def _call_native(function: Any, units: Units, starts: npt.NDArray[np.int64], voc
     tables = (vocabulary.unigram_rows, vocabulary.bigram_keys, vocabulary.bigram_rows,
               vocabulary.trigram_heads, vocabulary.trigram_tails, vocabulary.trigram_rows)
     expected = (np.int32, np.uint32, np.int32, np.uint32, np.uint16, np.int32)  # what the C code reads
-    if not all(t.flags.c_contiguous and t.dtype == d and t.size == 1 << _TABLE_BITS for t, d in zip(tables, expected, strict=True)):
+    size = 1 << _TABLE_BITS
+    if not all(t.flags.c_contiguous and t.dtype == d and t.size == size for t, d in zip(tables, expected, strict=True)):
         raise ValueError("vocabulary tables must be contiguous full-size arrays of the expected types")
     scratch = np.empty(SIGNATURE_ROWS * (_GROUP // 8), dtype=np.uint8)
     function(
