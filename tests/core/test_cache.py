@@ -135,3 +135,18 @@ def test_bulk_stat_agrees_with_os_stat(tmp_path: Path) -> None:
             expected.append(None)
     assert accel.stat_many(paths) == expected
     assert expected[2] is None and expected[1] == (30, os.stat(paths[1]).st_mtime_ns)
+
+
+def test_newest_cached_posts_come_before_discovery_and_changes_there_are_seen(corpus: Path) -> None:
+    load_store([corpus])
+    newest = max(corpus.glob("2*.md"))
+    newest.write_text(newest.read_text(encoding="utf-8").replace("<p>", "<p>最新的改动", 1), encoding="utf-8")
+    os.utime(newest, ns=(2, 2))
+    batches = list(iter_load([corpus]))
+    assert batches[0].phase == "cached" and batches[0].posts and batches[0].total == 0
+    assert [batch.phase for batch in batches].index("finding") == 1
+    warm = Store()
+    for batch in batches:
+        warm.add_batch(batch)
+    assert snapshot(warm) == snapshot(load_store([corpus], use_cache=False))
+    assert len(warm.view(query="最新的改动")) == 1

@@ -162,7 +162,20 @@ class FileKeys:
         return keys
 
 
-def still_valid(result: ReadResult, keys: FileKeys) -> ReadResult:
+class StatKeys:
+    """(size, mtime_ns) of a few files, stat'ed at once (any file may be asked about)."""
+
+    def __init__(self, paths: list[str]) -> None:
+        self._known = dict(zip(paths, accel.stat_many(paths), strict=True))
+
+    def keys_of(self, paths: list[str]) -> list[tuple[int, int] | None]:
+        return list(map(self._known.get, paths))
+
+    def get(self, path: str) -> tuple[int, int] | None:
+        return self._known.get(path)
+
+
+def still_valid(result: ReadResult, keys: FileKeys | StatKeys) -> ReadResult:
     """The part of a cached result whose files were found and have the same size and mtime."""
     current = keys.keys_of([record[0] for record in result.records])
     keep = [key == (record[1], record[2]) for key, record in zip(current, result.records, strict=True)]

@@ -417,14 +417,18 @@ def iter_load(
     The UI's loading worker and `load_store` both consume this; each batch can be added
     to a `Store` as it arrives (`store.add_batch(batch)`). With `use_cache`, unchanged
     files come from the cache (phase "cached") and, when anything changed, the cache is
-    rewritten after the last batch has been yielded. `parallel` forces worker processes
+    rewritten after the last batch has been yielded. The cache's first run (the newest
+    posts) comes even before the files are found, checked by stat alone; its batch has
+    `total` 0, as the number of files is not known yet. `parallel` forces worker processes
     on or off (default: by the number of files to read).
     """
     roots = [os.fspath(path) for path in paths]
     with _collector_paused():
+        plan = LoadPlan(roots, max_bytes, use_cache, cache_dir)
+        yield from plan.first_cached_batch()
         entries, problems = discover(roots)
-        yield Batch(problems=problems, done=0, total=len(entries), phase="finding")
-        plan = LoadPlan(roots, entries, max_bytes, use_cache, cache_dir)
+        plan.found(entries)
+        yield Batch(problems=problems, done=plan.done, total=plan.total, phase="finding")
         yield from plan.cached_batches()
         yield from plan.fresh_batches(parallel)
     plan.save()
@@ -449,39 +453,61 @@ def _collector_paused() -> Iterator[None]:
 class LoadPlan:
     """One load: which files the cache covers, reading the rest, and saving the cache."""
 
-    def __init__(self, roots: list[str], entries: list[FileEntry], max_bytes: int,
-                 use_cache: bool, cache_dir: str | os.PathLike[str] | None) -> None:
+    def __init__(self, roots: list[str], max_bytes: int, use_cache: bool,
+                 cache_dir: str | os.PathLike[str] | None) -> None:
         self.max_bytes = max_bytes
-        self.total = len(entries)
+        self.total = 0
+        """Files found (0 until `found`)."""
         self.done = 0
         self.location = cache.cache_file(roots, cache_dir) if use_cache else None
         self.cached = cache.open_cache(self.location) if self.location else None
         self.vocabulary: Vocabulary | None = None
         if self.cached is not None and self.cached.max_bytes == max_bytes:
             self.vocabulary = make_vocabulary(self.cached.vocabulary_keys)
-        else:
+        elif self.cached is not None:
+            self.cached.close()
             self.cached = None
+        self._runs = self.cached.results() if self.cached is not None else iter(())
+        self._covered: set[str] = set()
+        """Files served from the cache."""
         self.results: list[ReadResult] = []
         """Everything yielded, for the cache."""
         self.changed = self.cached is None
-        self.pending: Task = [(path, size, mtime_ns) for path, size, mtime_ns in entries]
+        self.pending: Task = []
+
+    def first_cached_batch(self) -> Iterator[Batch]:
+        """The cache's first run (the newest posts), its files checked by stat alone."""
+        result = next(self._runs, None)
+        if result is None:
+            return
+        paths = [record[0] for record in result.records] + [problem[0] for problem in result.problems]
+        yield from self._cached(result, cache.StatKeys(paths))
+
+    def found(self, entries: list[FileEntry]) -> None:
+        """The files discovery found: all but those already served are still to do."""
+        self.total = len(entries)
+        covered = self._covered
+        self.pending = [(path, size, mtime_ns) for path, size, mtime_ns in entries if path not in covered]
+        self.done = min(self.done, self.total)
 
     def cached_batches(self) -> Iterator[Batch]:
         """Batches of unchanged files straight from the cache, newest first, as it is read."""
         if self.cached is None or self.vocabulary is None:
             return
         keys = cache.FileKeys([item[0] for item in self.pending])
-        covered: set[str] = set()
-        for result in self.cached.results():
-            kept = cache.still_valid(result, keys)
-            self.changed |= len(kept.records) != len(result.records) or len(kept.problems) != len(result.problems)
-            covered.update(record[0] for record in kept.records)
-            covered.update(problem[0] for problem in kept.problems)
-            if kept.records or kept.problems:
-                yield self._batch(kept, "cached")
+        for result in self._runs:
+            yield from self._cached(result, keys)
         self.changed |= self.cached.damaged
-        self.pending = [item for item in self.pending if item[0] not in covered]
+        self.pending = [item for item in self.pending if item[0] not in self._covered]
         self.changed |= bool(self.pending)
+
+    def _cached(self, result: ReadResult, keys: cache.FileKeys | cache.StatKeys) -> Iterator[Batch]:
+        kept = cache.still_valid(result, keys)
+        self.changed |= len(kept.records) != len(result.records) or len(kept.problems) != len(result.problems)
+        self._covered.update(record[0] for record in kept.records)
+        self._covered.update(problem[0] for problem in kept.problems)
+        if kept.records or kept.problems:
+            yield self._batch(kept, "cached")
 
     def fresh_batches(self, parallel: bool | None) -> Iterator[Batch]:
         """Batches of files read now: a small first batch, then in-process or in parallel.
@@ -538,7 +564,8 @@ class LoadPlan:
     def _batch(self, result: ReadResult, phase: str) -> Batch:
         self.results.append(result)
         self.done += len(result.records) + len({problem[0] for problem in result.problems if problem[4]})
-        self.done = min(self.done, self.total)
+        if self.total:
+            self.done = min(self.done, self.total)
         return batch_of(result, self._vocabulary(), self.done, self.total, phase)
 
     def save(self) -> None:

@@ -172,8 +172,9 @@ class MainScreen(Screen[None]):
             self.set_timer(0.3, prepare_in_background)
         store.add_batch(batch)
         phase = "reading" if batch.phase == "reading" else batch.phase
-        self._progress = f"{phase} {batch.done:,}/{batch.total:,}"
-        if batch.phase != "finding" and batch.done >= batch.total:
+        # total is 0 while files are still being found (the newest cached posts come first)
+        self._progress = f"{phase} {batch.done:,}/{batch.total:,}" if batch.total else f"{phase} {batch.done:,}"
+        if batch.phase != "finding" and 0 < batch.total <= batch.done:
             self.loading_finished(store)  # everything is in; the cache is written after this
             return
         now = time.monotonic()
