@@ -24,7 +24,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from itertools import repeat
 from typing import NamedTuple
 
@@ -41,7 +41,7 @@ from reader.core.frontmatter import (
     scalar_text,
     split_front_matter,
 )
-from reader.core.models import Post, Problem, Record, article_of
+from reader.core.models import Post, Problem, Record, article_of, date_fields
 from reader.core.parallel import FileProblem, ParallelReader, ReadResult, Task, worker_count
 from reader.core.search import (
     SEPARATOR,
@@ -312,20 +312,15 @@ def _record(path: str, size: int, mtime_ns: int, fields: dict[object, object], b
         shown = clean_line(raw)[:40] if isinstance(raw, str) else ("missing" if raw is None else "not a date")
         warnings.append(f"date {shown!r} is not a date; using the file's modification time")
         date = datetime.fromtimestamp(mtime_ns / 1e9, tz=CHINA_TIME)
-    offset = date.utcoffset() or timedelta(0)
-    elapsed = date - _EPOCH
-    micros = (elapsed.days * 86400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
+    micros, offset = date_fields(date)
     source_id = _clean(scalar_text(fields.get("categories")) or "") or "unknown"
     tag = _clean(scalar_text(fields.get("tags")) or "")
     source_name = tag.removesuffix("新闻") or tag or source_id
     url = find_url(body)
     if url is not None:
         url = _clean(url) or None
-    return (path, size, mtime_ns, url or path, title[:500], micros, offset.days * 86400 + offset.seconds,
-            source_id, source_name[:60], url)
+    return (path, size, mtime_ns, url or path, title[:500], micros, offset, source_id, source_name[:60], url)
 
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _clean(text: str) -> str:

@@ -86,13 +86,19 @@ _LOCAL_EPOCH = datetime(1970, 1, 1)
 _ZONES: dict[int, timezone] = {}
 
 
+def date_fields(date: datetime) -> tuple[int, int]:
+    """An aware date as a record holds it: µs since the epoch, and its UTC offset in seconds."""
+    offset = date.utcoffset() or timedelta(0)
+    elapsed = date - _EPOCH
+    micros = (elapsed.days * 86400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
+    return micros, offset.days * 86400 + offset.seconds
+
+
 def record_of(article: Article, size: int = 0, mtime_ns: int = 0) -> Record:
     """The record of an article (the inverse of `article_of`)."""
-    offset = article.date.utcoffset() or timedelta(0)
-    elapsed = article.date - _EPOCH
-    micros = (elapsed.days * 86400 + elapsed.seconds) * 1_000_000 + elapsed.microseconds
-    return (article.path, size, mtime_ns, article.identity, article.title, micros,
-            int(offset.total_seconds()), article.source_id, article.source_name, article.url)
+    micros, offset = date_fields(article.date)
+    return (article.path, size, mtime_ns, article.identity, article.title, micros, offset,
+            article.source_id, article.source_name, article.url)
 
 
 def article_of(record: Record) -> Article:

@@ -72,8 +72,10 @@ class MainScreen(Screen[None]):
         self.paths = list(paths)
         self.max_bytes = max_bytes
         self.use_cache = use_cache
-        self._load = load
-        """The load in progress (the first may have started before the app did)."""
+        self._load: BackgroundLoad | None = None
+        """The load in progress."""
+        self._early_load = load
+        """A load started before the app was (see `cli.make_app`), used by the first `reload`."""
         self.store = Store()
         """Everything loaded so far."""
         self.opener = ArticleOpener(max_bytes)
@@ -139,14 +141,11 @@ class MainScreen(Screen[None]):
         self._load_started = time.monotonic()
         self.article_list.empty_message = "Loading…"
         self.refresh_views()
-        if self._load is None or self._load_used:
-            if self._load is not None:
-                self._load.cancel()
-            self._load = BackgroundLoad(self.paths, self.max_bytes, use_cache=self.use_cache)
-        self._load_used = True
+        if self._load is not None:
+            self._load.cancel()
+        self._load = self._early_load or BackgroundLoad(self.paths, self.max_bytes, use_cache=self.use_cache)
+        self._early_load = None
         self.load_corpus(self._load)
-
-    _load_used = False
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
     def load_corpus(self, load: BackgroundLoad) -> None:
