@@ -1,4 +1,4 @@
-"""The optional C accelerator (`native/signatures.c`), loaded with ctypes.
+"""The optional C accelerator (`native/signatures.c`, `native/search_text.c`), loaded with ctypes.
 
 It is compiled at install time by `hatch_build.py` when a C compiler is there; every
 function here has a pure-Python twin that gives the same answers, used when the library
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native", "_signatures.so")
+LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native", "_accel.so")
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +38,10 @@ def library() -> Any:
     loaded.reader_stat_many.restype = None
     loaded.reader_list_dir.argtypes = [ctypes.c_char_p, pointer, i64]
     loaded.reader_list_dir.restype = i64
+    loaded.reader_search_text.argtypes = [
+        ctypes.c_char_p, i64, ctypes.c_char_p, i64, pointer, pointer, pointer, pointer,
+    ]
+    loaded.reader_search_text.restype = i64
     return loaded
 
 

@@ -44,7 +44,7 @@ from reader.core.search import SIGNATURE_ROWS, text_offsets
 MAGIC = b"RDRCACHE"
 _CONTENT_MODULES = (
     "body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "text",
-    "native/signatures.c",
+    "native/signatures.c", "native/search_text.c",
 )
 
 

@@ -69,6 +69,33 @@ def _find_closing(text: str, start: int, limit: int) -> tuple[int, int] | None:
         position = line_start
 
 
+def split_utf8_front_matter(data: bytes) -> tuple[str, bytes] | None:
+    """`split_front_matter` of undecoded UTF-8: (header, body bytes), leaving the body as it is.
+
+    None when anything is unusual (no header, a "\r", a header that is not UTF-8): the
+    caller then decodes the whole file and takes the general path, which says what is wrong.
+    """
+    if not data.startswith(b"---") or b"\r" in data:
+        return None
+    first_end = data.find(b"\n")
+    position = first_end
+    while first_end >= 0:  # the first `---[ \t]*` line after the opening one, as `_find_closing`
+        found = data.find(b"\n---", position)
+        if found < 0:
+            return None
+        line_end = data.find(b"\n", found + 1)
+        if line_end < 0:
+            line_end = len(data)
+        if not data[found + 4 : line_end].strip(b" \t"):
+            try:  # the decoded header goes through the checks of `split_front_matter`
+                header, _ = split_front_matter(data[:line_end].decode("utf-8"))
+            except (UnicodeDecodeError, FrontMatterError):
+                return None
+            return header, data[line_end + 1 :]
+        position = found + 1
+    return None
+
+
 # --- fast path -------------------------------------------------------------------------
 
 # A double-quoted scalar with only `\"` and `\\` escapes, written as runs of plain characters

@@ -40,6 +40,7 @@ from reader.core.frontmatter import (
     parse_header,
     scalar_text,
     split_front_matter,
+    split_utf8_front_matter,
 )
 from reader.core.models import Post, Problem, Record, article_of, date_fields
 from reader.core.parallel import FileProblem, ParallelReader, ReadResult, Task, worker_count
@@ -48,14 +49,13 @@ from reader.core.search import (
     Chunk,
     Vocabulary,
     choose_vocabulary,
-    fold_joined,
     make_vocabulary,
     signatures,
     text_of,
-    text_offsets,
 )
+from reader.core.search_text import FoldedTexts
 from reader.core.store import Store
-from reader.core.text import clean_line, fold
+from reader.core.text import clean_line
 
 POST_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html"})
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -238,46 +238,79 @@ def decode(data: bytes) -> tuple[str, str | None]:
 
 def read_post(entry: FileEntry, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Post | None, list[Problem]]:
     """Read one file. Returns the post (folded search text) or None, and any problems; never raises."""
-    record, text, problems = _read_guarded(entry.path, entry.size, max_bytes)
+    texts = FoldedTexts()
+    record, problems = _read_guarded(entry.path, entry.size, max_bytes, texts)
     found = [Problem(path, reason, skipped) for path, _, _, reason, skipped in problems]
     if record is None:
         return None, found
-    return Post(article_of(record), fold(text), record[1], record[2]), found
+    return Post(article_of(record), texts.texts()[0], record[1], record[2]), found
 
 
-def _read_guarded(path: str, size: int, max_bytes: int) -> tuple[Record | None, str, list[FileProblem]]:
+def _read_guarded(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple[Record | None, list[FileProblem]]:
     try:
-        return _read_one(path, size, max_bytes)
+        return _read_one(path, size, max_bytes, texts)
     except Exception as error:  # a last guard: one odd file must not stop a load
-        return None, "", [(path, size, 0, f"unexpected error: {type(error).__name__}", True)]
+        return None, [(path, size, 0, f"unexpected error: {type(error).__name__}", True)]
 
 
-def _read_one(path: str, size: int, max_bytes: int) -> tuple[Record | None, str, list[FileProblem]]:
-    """(record, unfolded search text, problems) for one file (`size` -1 when unknown).
+def _read_one(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple[Record | None, list[FileProblem]]:
+    """The record and problems of one file (`size` -1 when unknown); a good file's search
+    text goes to `texts`.
 
     Problems and records are keyed by the size and mtime seen when reading, so the cache
     re-reads a file that changed meanwhile.
     """
     data, size, mtime_ns, reason = _read_bytes(path, size, max_bytes)
     if data is None:
-        return None, "", [(path, size, mtime_ns, reason, True)]
+        return None, [(path, size, mtime_ns, reason, True)]
+    if texts.native:
+        read = _read_utf8(path, size, mtime_ns, data, texts)
+        if read is not None:
+            return read
     if not data.strip():
-        return None, "", [(path, size, mtime_ns, "empty file", True)]
+        return None, [(path, size, mtime_ns, "empty file", True)]
     try:
         text, note = decode(data)
     except ValueError as error:
-        return None, "", [(path, size, mtime_ns, str(error), True)]
+        return None, [(path, size, mtime_ns, str(error), True)]
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         header, body = split_front_matter(text)
         fields = parse_header(header)
     except FrontMatterError as error:
-        return None, "", [(path, size, mtime_ns, str(error), True)]
+        return None, [(path, size, mtime_ns, str(error), True)]
     warnings = [note] if note else []
-    record = _record(path, size, mtime_ns, fields, body, warnings)
-    searchable = f"{record[4]}\n{record[8]}\n{search_body(body)}"
-    return record, searchable, [(path, size, mtime_ns, warning, False) for warning in warnings]
+    head = _head(path, mtime_ns, fields, warnings)
+    texts.add(f"{head[0]}\n{head[4]}\n{search_body(body)}")
+    return _record(path, size, mtime_ns, head, find_url(body)), _warnings(path, size, mtime_ns, warnings)
+
+
+def _read_utf8(path: str, size: int, mtime_ns: int, data: bytes,
+               texts: FoldedTexts) -> tuple[Record, list[FileProblem]] | None:
+    """The usual file, UTF-8 with a well-formed header, read without decoding its body: the
+    C accelerator makes the search text from the bytes. None for anything else, with
+    nothing added to `texts`; `_read_one` then takes the general path."""
+    split = split_utf8_front_matter(data)
+    if split is None:
+        return None
+    header, body = split
+    try:
+        fields = parse_header(header)
+    except FrontMatterError:
+        return None
+    warnings: list[str] = []
+    head = _head(path, mtime_ns, fields, warnings)
+    url = texts.add_post(f"{head[0]}\n{head[4]}\n", body)
+    if url is None:
+        return None
+    start, end = url
+    found = body[start:end].decode("utf-8") if start >= 0 else None
+    return _record(path, size, mtime_ns, head, found), _warnings(path, size, mtime_ns, warnings)
+
+
+def _warnings(path: str, size: int, mtime_ns: int, warnings: list[str]) -> list[FileProblem]:
+    return [(path, size, mtime_ns, warning, False) for warning in warnings]
 
 
 def _read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, int, int, str]:
@@ -299,8 +332,11 @@ def _read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, int
     return data, len(data), mtime_ns, ""
 
 
-def _record(path: str, size: int, mtime_ns: int, fields: dict[object, object], body: str,
-            warnings: list[str]) -> Record:
+Head = tuple[str, int, int, str, str]
+"""A header's fields as a record keeps them: title, date (µs, UTC offset s), source id, source name."""
+
+
+def _head(path: str, mtime_ns: int, fields: dict[object, object], warnings: list[str]) -> Head:
     """Interpret header fields; anything unusable gets a fallback and a warning."""
     title = _clean(scalar_text(fields.get("title")) or "")
     if not title:
@@ -316,11 +352,15 @@ def _record(path: str, size: int, mtime_ns: int, fields: dict[object, object], b
     source_id = _clean(scalar_text(fields.get("categories")) or "") or "unknown"
     tag = _clean(scalar_text(fields.get("tags")) or "")
     source_name = tag.removesuffix("新闻") or tag or source_id
-    url = find_url(body)
+    return title[:500], micros, offset, source_id, source_name[:60]
+
+
+def _record(path: str, size: int, mtime_ns: int, head: Head, url: str | None) -> Record:
+    """The record of a file from its header fields and the URL found in its body."""
     if url is not None:
         url = _clean(url) or None
-    return (path, size, mtime_ns, url or path, title[:500], micros, offset, source_id, source_name[:60], url)
-
+    title, micros, offset, source_id, source_name = head
+    return (path, size, mtime_ns, url or path, title, micros, offset, source_id, source_name, url)
 
 
 def _clean(text: str) -> str:
@@ -343,16 +383,14 @@ def read_files(task: Task, max_bytes: int, vocabulary: Vocabulary | None) -> Rea
     Without a vocabulary the result has no signature rows yet (see `LoadPlan._first_batch`).
     """
     result = ReadResult()
-    texts: list[str] = []
+    texts = FoldedTexts()
     for path, size, _ in task:
-        record, text, problems = _read_guarded(path, size, max_bytes)
+        record, problems = _read_guarded(path, size, max_bytes, texts)
         if record is not None:
             result.records.append(record)
-            texts.append(text)
         result.problems.extend(problems)
-    units = fold_joined(texts) if texts else np.zeros(0, np.uint16)
+    units, result.offsets = texts.finish()
     result.texts = units.tobytes()
-    result.offsets = text_offsets(units, len(texts))
     if vocabulary is not None:
         result.rows = signatures(units, result.offsets, vocabulary)
     return result
