@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -149,3 +150,81 @@ def test_cancelling_a_background_load_wakes_its_consumer(monkeypatch: pytest.Mon
     consumer.join(timeout=5)
     never.set()
     assert not consumer.is_alive() and taken == [None]
+
+
+# --- the app's early start: workers forked before Textual, reading the newest first -----
+
+
+def early_start(paths: list[Path], fork: bool = False) -> loader.EarlyStart:
+    """What `start_early` makes, also where it would decline (pytest runs threads)."""
+    roots = [str(path) for path in paths]
+    reader = loader.ParallelReader(fork=fork)
+    return loader.EarlyStart(reader, reader.submit(loader.read_newest, roots, loader.DEFAULT_MAX_BYTES),
+                             reader.submit(loader._found, roots))
+
+
+def contents(batches: list[loader.Batch]) -> tuple[list[object], list[object]]:
+    posts = sorted((p.article.path, p.article, p.search_text) for b in batches for p in b.posts)
+    problems = sorted((pr.path, pr.reason, pr.skipped) for b in batches for pr in b.problems)
+    return posts, problems
+
+
+@pytest.mark.parametrize("fork", [False, True])
+def test_an_early_start_loads_the_same_newest_first(tmp_path: Path, fork: bool) -> None:
+    write_corpus(tmp_path / "corpus", count=700, hostile=True)
+    corpus = tmp_path / "corpus"
+    for extra in corpus.iterdir():  # one plain folder of files: what `read_newest` takes
+        if extra.is_dir() and not extra.is_symlink():
+            shutil.rmtree(extra)
+        elif extra.is_symlink() or not extra.is_file():
+            extra.unlink()
+    plain = list(loader.iter_load([corpus], use_cache=False, parallel=False))
+    early = list(loader.iter_load([corpus], use_cache=False, early=early_start([corpus], fork)))
+    assert contents(early) == contents(plain)
+    first = early[0]  # the newest files, read before all were found (total not known yet)
+    assert first.phase == "reading" and first.total == 0
+    newest = sorted((entry.path for entry in discover([corpus])[0]), key=os.path.basename, reverse=True)
+    read_first = [p.article.path for p in first.posts] + [pr.path for pr in first.problems]
+    assert set(read_first) == set(newest[: loader.FIRST_BATCH])
+    assert early[-1].done == early[-1].total == len(newest)
+
+
+def test_an_early_start_with_a_cache_serves_the_cache(tmp_path: Path) -> None:
+    corpus, cache_dir = tmp_path / "corpus", tmp_path / "cache"
+    write_corpus(corpus, count=400)
+    cold = list(loader.iter_load([corpus], cache_dir=cache_dir))
+    warm = list(loader.iter_load([corpus], cache_dir=cache_dir, early=early_start([corpus])))
+    assert contents(warm) == contents(cold)
+    assert {batch.phase for batch in warm} == {"cached", "finding"}  # nothing read twice
+
+
+def test_the_newest_are_not_read_early_where_discovery_would_order_them_otherwise(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "2030-01-01-z.md").write_text(front("子目录里最新的"), encoding="utf-8")
+    (tmp_path / "2020-01-01-a.md").write_text(front("旧"), encoding="utf-8")
+    assert loader.read_newest([str(tmp_path)], loader.DEFAULT_MAX_BYTES) is None
+    assert loader.read_newest([str(tmp_path / "sub"), str(tmp_path)], loader.DEFAULT_MAX_BYTES) is None
+    batches = list(loader.iter_load([tmp_path], use_cache=False, early=early_start([tmp_path])))
+    titles = [p.article.title for b in batches for p in b.posts]
+    assert sorted(titles) == ["子目录里最新的", "旧"]
+
+
+def test_a_failed_early_start_still_loads_everything(tmp_path: Path) -> None:
+    write_corpus(tmp_path, count=30)
+    early = early_start([tmp_path])
+    early.reader.close()  # e.g. workers killed: neither future comes back with an answer
+    early.newest.cancel()
+    early.found.cancel()
+    batches = list(loader.iter_load([tmp_path], use_cache=False, early=early))
+    assert len(contents(batches)[0]) == 30
+
+
+def test_no_early_start_when_a_cache_will_serve_the_newest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_corpus(tmp_path / "corpus", count=5)
+    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # as before the app starts
+    monkeypatch.setattr(loader, "worker_count", lambda: 2)
+    load_store([tmp_path / "corpus"])  # writes the cache (READER_CACHE_DIR is a temp dir)
+    assert loader.start_early([tmp_path / "corpus"]) is None
+    early = loader.start_early([tmp_path / "corpus"], use_cache=False)
+    assert early is not None
+    assert len(list(loader.iter_load([tmp_path / "corpus"], use_cache=False, early=early))) >= 2

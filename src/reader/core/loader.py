@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import codecs
 import gc
+import heapq
 import os
 import queue
 import stat
+import sys
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +31,7 @@ from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from reader.core import accel, cache
 from reader.core.body import find_url, search_body
@@ -443,7 +446,7 @@ PARALLEL_MIN_FILES = 3000
 def iter_load(
     paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
     use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
-    parallel: bool | None = None,
+    parallel: bool | None = None, early: EarlyStart | None = None,
 ) -> Iterator[Batch]:
     """The whole progressive load as batches: the first one carries discovery problems.
 
@@ -453,18 +456,108 @@ def iter_load(
     rewritten after the last batch has been yielded. The cache's first run (the newest
     posts) comes even before the files are found, checked by stat alone; its batch has
     `total` 0, as the number of files is not known yet. `parallel` forces worker processes
-    on or off (default: by the number of files to read).
+    on or off (default: by the number of files to read). `early` (see `start_early`)
+    brings workers already started, reading the newest files and finding all of them;
+    the load closes them.
     """
     roots = [os.fspath(path) for path in paths]
+    try:
+        with _collector_paused():
+            plan = LoadPlan(roots, max_bytes, use_cache, cache_dir)
+            yield from plan.first_cached_batch()
+            if early is not None:
+                yield from plan.newest_batch(early.newest_read())
+            entries, problems = early.files_found(roots) if early is not None else discover(roots)
+            plan.found(entries)
+            yield Batch(problems=problems, done=plan.done, total=plan.total, phase="finding")
+            yield from plan.cached_batches()
+            yield from plan.fresh_batches(parallel, early.reader if early is not None else None)
+        plan.save()
+    finally:
+        if early is not None:
+            early.reader.close()
+
+
+class Newest(NamedTuple):
+    """The newest files of a corpus, read by a worker while the app starts."""
+
+    entries: Task
+    result: ReadResult
+    """Those files read, their signature rows made with `vocabulary_keys`."""
+    vocabulary_keys: npt.NDArray[np.uint64]
+
+
+def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
+    """Read the `FIRST_BATCH` newest files without finding them all first (a worker runs
+    this while another runs `discover`): only for the usual corpus, one folder of post
+    files and nothing else (else None, and the load reads its first batch as usual)."""
     with _collector_paused():
-        plan = LoadPlan(roots, max_bytes, use_cache, cache_dir)
-        yield from plan.first_cached_batch()
+        if len(roots) != 1 or not os.path.isdir(roots[0]):
+            return None
+        try:
+            listed = [(kind, name) for kind, name in _entries(roots[0]) if name[0] != "."]
+        except OSError:
+            return None
+        names = [name for kind, name in listed if kind == "f" and _is_post_name(name)]
+        if any(kind != "f" for kind, _ in listed):
+            return None  # links or folders: their files would sort in among these
+        prefix = os.path.join(roots[0], "")
+        entries = [(prefix + name, -1, -1) for name in heapq.nlargest(FIRST_BATCH, names)]
+        result = read_files(entries, max_bytes, None)
+        return Newest(entries, result, _first_vocabulary(result).keys)
+
+
+def _found(roots: list[str]) -> tuple[Task, list[Problem]]:
+    """`discover` for a worker: entries as plain tuples, which pickle faster."""
+    with _collector_paused():
         entries, problems = discover(roots)
-        plan.found(entries)
-        yield Batch(problems=problems, done=plan.done, total=plan.total, phase="finding")
-        yield from plan.cached_batches()
-        yield from plan.fresh_batches(parallel)
-    plan.save()
+        return [(path, size, mtime_ns) for path, size, mtime_ns in entries], problems
+
+
+@dataclass
+class EarlyStart:
+    """Worker processes forked before the app starts: one reads the newest files, the
+    other finds them all."""
+
+    reader: ParallelReader
+    newest: Future[Newest | None]
+    found: Future[tuple[Task, list[Problem]]]
+
+    def newest_read(self) -> Newest | None:
+        try:
+            return self.newest.result()
+        except Exception:  # the load reads its first batch itself
+            return None
+
+    def files_found(self, roots: list[str]) -> tuple[list[FileEntry] | Task, list[Problem]]:
+        try:
+            return self.found.result()
+        except Exception:
+            return discover(roots)
+
+
+def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES,
+                use_cache: bool = True) -> EarlyStart | None:
+    """Fork the worker processes now, and have one find the files and read the newest.
+
+    For the app, called before Textual is imported: finding and reading the first posts
+    (and starting workers, ~0.4 s with the fork server) then stay off the interpreter
+    lock the UI needs to start. Forking is only safe while no other thread runs, so call
+    this before starting any. None where that cannot be (not Linux, a thread already
+    running, one core, no processes) or is not worth it: with a cache, the newest posts
+    come from it, and busy workers would only slow the start.
+    """
+    if sys.platform != "linux" or threading.active_count() > 1 or worker_count() < 2:
+        return None
+    roots = [os.fspath(path) for path in paths]
+    location = cache.cache_file(roots) if use_cache else None
+    if location is not None and os.path.exists(location):
+        return None
+    try:
+        reader = ParallelReader(fork=True)
+        return EarlyStart(reader, reader.submit(read_newest, roots, max_bytes), reader.submit(_found, roots))
+    except Exception:  # e.g. no working semaphores in a sandbox
+        return None
 
 
 @contextmanager
@@ -481,6 +574,14 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _first_vocabulary(result: ReadResult) -> Vocabulary:
+    """The vocabulary chosen from the first batch read (the newest posts); fills its rows."""
+    units = np.frombuffer(result.texts, np.uint16)
+    vocabulary = choose_vocabulary(text_of(units).split(SEPARATOR) if result.records else [])
+    result.rows = signatures(units, result.offsets, vocabulary)
+    return vocabulary
 
 
 class LoadPlan:
@@ -542,40 +643,50 @@ class LoadPlan:
         if kept.records or kept.problems:
             yield self._batch(kept, "cached")
 
-    def fresh_batches(self, parallel: bool | None) -> Iterator[Batch]:
+    def newest_batch(self, newest: Newest | None) -> Iterator[Batch]:
+        """The newest files, read by a worker before they were all found (when the cache
+        did not serve the newest posts already)."""
+        if newest is None or self.vocabulary is not None:
+            return
+        self.vocabulary = make_vocabulary(newest.vocabulary_keys)
+        self._covered.update(path for path, _, _ in newest.entries)
+        yield self._batch(newest.result, "reading")
+
+    def fresh_batches(self, parallel: bool | None, reader: ParallelReader | None = None) -> Iterator[Batch]:
         """Batches of files read now: a small first batch, then in-process or in parallel.
 
-        Worker processes start before the first batch is read, so they are ready (and
-        have their imports done) by the time the vocabulary it yields is known.
+        Without a `reader` (workers already running), worker processes start before the
+        first batch is read, and batches are read in-process until they are ready.
         """
         if parallel is None:
-            parallel = len(self.pending) >= PARALLEL_MIN_FILES and worker_count() > 1
+            parallel = reader is not None or (len(self.pending) >= PARALLEL_MIN_FILES and worker_count() > 1)
         # Starting processes blocks (the fork server imports the loader first), so a
         # thread does it while this one reads the first batch.
-        starting = _starter.submit(_start_pool) if parallel and self.pending else None
-        reader = None
+        starting = _starter.submit(_start_pool) if parallel and self.pending and reader is None else None
         try:
             if self.pending and self.vocabulary is None:
                 first, self.pending = self.pending[:FIRST_BATCH], self.pending[FIRST_BATCH:]
                 yield self._first_batch(first)
-            reader = starting.result() if starting is not None else None
             tasks = [self.pending[i : i + BATCH_SIZE] for i in range(0, len(self.pending), BATCH_SIZE)]
-            if reader is not None and tasks:
+            # Workers take ~0.4 s to start: read in-process meanwhile rather than wait.
+            while starting is not None and not starting.done() and len(tasks) > 1:
+                yield self._batch(read_files(tasks.pop(0), self.max_bytes, self._vocabulary()), "reading")
+            if starting is not None:
+                reader = starting.result()
+            if reader is not None and parallel and tasks:
                 yield from self._parallel(reader, tasks)
             else:
                 for task in tasks:
                     yield self._batch(read_files(task, self.max_bytes, self._vocabulary()), "reading")
         finally:
             if starting is not None:
-                reader = starting.result()
-            if reader is not None:
-                reader.close()
+                started = starting.result()
+                if started is not None:
+                    started.close()
 
     def _first_batch(self, task: Task) -> Batch:
         result = read_files(task, self.max_bytes, None)
-        units = np.frombuffer(result.texts, np.uint16)
-        self.vocabulary = choose_vocabulary(text_of(units).split(SEPARATOR) if result.records else [])
-        result.rows = signatures(units, result.offsets, self.vocabulary)
+        self.vocabulary = _first_vocabulary(result)
         return self._batch(result, "reading")
 
     def _parallel(self, reader: ParallelReader, tasks: list[Task]) -> Iterator[Batch]:
@@ -628,20 +739,21 @@ class BackgroundLoad:
     """
 
     def __init__(self, paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
-                 use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> None:
+                 use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
+                 early: EarlyStart | None = None) -> None:
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue()
         self._cancelled = threading.Event()
         self._taken = threading.Event()
-        arguments = (list(paths), max_bytes, use_cache, cache_dir)
+        arguments = (list(paths), max_bytes, use_cache, cache_dir, early)
         # Not a daemon: quitting right after a load must let the cache write finish (a
         # cancelled load stops at its next batch and writes nothing).
         threading.Thread(target=self._run, args=arguments, name="reader-load").start()
 
     def _run(self, paths: list[str], max_bytes: int, use_cache: bool,
-             cache_dir: str | os.PathLike[str] | None) -> None:
+             cache_dir: str | os.PathLike[str] | None, early: EarlyStart | None) -> None:
         try:
             waited = False
-            for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir):
+            for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early):
                 if not self._put(batch):
                     return  # cancelled; leaving the loop closes the load: no cache is written
                 if batch.phase == "cached" and batch.records and not waited:

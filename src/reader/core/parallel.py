@@ -17,9 +17,11 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -31,6 +33,7 @@ FileProblem = tuple[str, int, int, str, bool]
 """One problem of a file: path, size, mtime_ns, reason, skipped."""
 Task = list[tuple[str, int, int]]
 """Files to read: (path, size, mtime_ns) each."""
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -63,7 +66,7 @@ def _read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint6
 
 
 def _warm_up() -> None:
-    """Makes a worker start and build its lookup tables while the first batch is read."""
+    """Each worker's start: build its lookup tables (while the first batch is read)."""
     from reader.core.search import _blank_units, _fold_tables
 
     gc.disable()  # a worker makes no cycles and lives for one load: collections only cost
@@ -103,11 +106,23 @@ def worker_count() -> int:
 class ParallelReader:
     """A process pool reading tasks in order; `close` it (or use `with`)."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, fork: bool = False) -> None:
+        """`fork` starts the workers by forking this process at the first `submit`: only
+        safe before any other thread runs (see `loader.start_early`)."""
         count = workers or worker_count()
-        self._pool = ProcessPoolExecutor(max_workers=count, mp_context=_context())
-        for _ in range(count):
-            self._pool.submit(_warm_up)
+        context = multiprocessing.get_context("fork") if fork else _context()
+        self._pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_warm_up)
+        if not fork:  # workers start one per submission: all of them now, while the first batch is read
+            for _ in range(count):
+                self._pool.submit(_warm_up)
+
+    def submit(self, function: Callable[..., T], *args: object) -> Future[T]:
+        """Run `function(*args)` in a worker."""
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about forking with threads alive; numpy's BLAS pool is one,
+            # and it is fork-safe (as multiprocessing's "fork" start always relied on).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return self._pool.submit(function, *args)
 
     def __enter__(self) -> ParallelReader:
         return self
