@@ -71,10 +71,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = args.paths or [str(sample_data_dir())]
     max_bytes = max(int(args.max_size * 2**20), 1)
     use_cache = not args.no_cache
-    if args.check:
-        return run_check(load_store(paths, max_bytes, use_cache=use_cache))
-    if args.search is not None:
-        return run_search(load_store(paths, max_bytes, use_cache=use_cache), args.search)
+    if args.check or args.search is not None:
+        early = start_early(paths, max_bytes, use_cache)  # workers forked while no thread runs
+        store = load_store(paths, max_bytes, use_cache=use_cache, early=early)
+        return run_check(store) if args.check else run_search(store, args.search)
     make_app(paths, max_bytes, use_cache).run()
     return 0
 

@@ -228,3 +228,25 @@ def test_no_early_start_when_a_cache_will_serve_the_newest(tmp_path: Path, monke
     early = loader.start_early([tmp_path / "corpus"], use_cache=False)
     assert early is not None
     assert len(list(loader.iter_load([tmp_path / "corpus"], use_cache=False, early=early))) >= 2
+
+
+def test_a_held_load_waits_until_its_first_articles_are_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    produced: list[str] = []
+    first = loader.Batch(records=[("a.md", 1, 1, "a.md", "甲", 0, 28800, "s", "S", None)])
+
+    def two_batches(*_: object, **__: object) -> Iterator[loader.Batch]:
+        produced.append("first")
+        yield first
+        produced.append("second")  # only once the first is shown (or after 2 s)
+        yield loader.Batch()
+
+    monkeypatch.setattr(loader, "iter_load", two_batches)
+    load = loader.BackgroundLoad(["anywhere"], use_cache=False)
+    assert load.take(hold=True) == [first]
+    threading.Event().wait(0.3)
+    assert produced == ["first"]  # the UI is still drawing: the load waits
+    load.shown()
+    assert load.take() == [loader.Batch()]
+    assert load.take() is None and produced == ["first", "second"]

@@ -537,7 +537,7 @@ class EarlyStart:
 
 
 def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES,
-                use_cache: bool = True) -> EarlyStart | None:
+                use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> EarlyStart | None:
     """Fork the worker processes now, and have one find the files and read the newest.
 
     For the app, called before Textual is imported: finding and reading the first posts
@@ -550,7 +550,7 @@ def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAUL
     if sys.platform != "linux" or threading.active_count() > 1 or worker_count() < 2:
         return None
     roots = [os.fspath(path) for path in paths]
-    location = cache.cache_file(roots) if use_cache else None
+    location = cache.cache_file(roots, cache_dir) if use_cache else None
     if location is not None and os.path.exists(location):
         return None
     try:
@@ -743,7 +743,7 @@ class BackgroundLoad:
                  early: EarlyStart | None = None) -> None:
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue()
         self._cancelled = threading.Event()
-        self._taken = threading.Event()
+        self._shown = threading.Event()
         arguments = (list(paths), max_bytes, use_cache, cache_dir, early)
         # Not a daemon: quitting right after a load must let the cache write finish (a
         # cancelled load stops at its next batch and writes nothing).
@@ -756,12 +756,12 @@ class BackgroundLoad:
             for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early):
                 if not self._put(batch):
                     return  # cancelled; leaving the loop closes the load: no cache is written
-                if batch.phase == "cached" and batch.records and not waited:
-                    # Reading the rest of a cache only takes the interpreter lock from the
-                    # UI starting up; let it draw the newest articles first. (Not when
-                    # reading files: the worker processes must get their tasks.)
+                if batch.records and not waited:
+                    # Reading the rest of the cache, or taking in the workers' results,
+                    # only takes the interpreter lock from the UI starting up: let it
+                    # draw the newest articles first (see `shown`).
                     waited = True
-                    self._taken.wait(timeout=2.0)
+                    self._shown.wait(timeout=2.0)
         except BaseException as error:  # handed to the consumer, which reports it
             self._put(error)
             return
@@ -779,12 +779,13 @@ class BackgroundLoad:
         while (ready := self.take()) is not None:
             yield from ready
 
-    def take(self, limit: int = 8) -> list[Batch] | None:
+    def take(self, limit: int = 8, *, hold: bool = False) -> list[Batch] | None:
         """The batches ready now (at most `limit`), waiting for one; None once the load is over.
 
         A consumer that is slower than the load (a UI drawing frames) gets what piled
         up in one go, instead of one round trip per batch, but not so much at once that
-        adding it blocks the UI for long.
+        adding it blocks the UI for long. After the first articles the load waits until
+        they are taken, or with `hold`, until the consumer says they are `shown`.
         """
         if self._cancelled.is_set():
             return None
@@ -800,8 +801,8 @@ class BackgroundLoad:
                     return None
                 raise item
             ready.append(item)
-            if item.records:
-                self._taken.set()
+            if item.records and not hold:
+                self._shown.set()
             if len(ready) >= limit:
                 return ready
             try:
@@ -809,19 +810,23 @@ class BackgroundLoad:
             except queue.Empty:
                 return ready
 
+    def shown(self) -> None:
+        """The first articles are on screen: the load goes on at full speed (see `take`)."""
+        self._shown.set()
+
     def cancel(self) -> None:
         """Stop after the current batch (a reload replaced this load, or the app quit)."""
         self._cancelled.set()
-        self._taken.set()  # wakes the load if it waits for a first `take`
+        self._shown.set()  # wakes the load if it waits for the first articles to show
         self._queue.put(None)  # wakes a consumer waiting in `take`
 
 
 def load_store(
     paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
-    use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
+    use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None, early: EarlyStart | None = None,
 ) -> Store:
     """Load everything under `paths` into a new store, in one go (the CLI's path)."""
     store = Store()
-    for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir):
+    for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early):
         store.add_batch(batch)
     return store

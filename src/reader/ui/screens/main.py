@@ -152,7 +152,7 @@ class MainScreen(Screen[None]):
         """Hand the load's batches to the UI thread, one by one, as they come."""
         worker = get_current_worker()
         store = self.store
-        while (batches := load.take()) is not None:
+        while (batches := load.take(hold=True)) is not None:
             if worker.is_cancelled:
                 load.cancel()
                 return
@@ -167,7 +167,10 @@ class MainScreen(Screen[None]):
         if store is not self.store:
             return  # a reload replaced this load
         if batch.records and not len(store.articles):
-            # The first rows are about to show: load the article parser meanwhile.
+            # The first rows are about to show: once drawn, the load may take the
+            # interpreter lock again; the article parser loads a little later.
+            if self._load is not None:
+                self.call_after_refresh(self._load.shown)
             self.set_timer(0.3, prepare_in_background)
         store.add_batch(batch)
         phase = "reading" if batch.phase == "reading" else batch.phase
@@ -238,7 +241,7 @@ class MainScreen(Screen[None]):
             text.append(f" · {store.skipped_count} skipped (!)", "bold yellow")
         if self._progress:
             text.append(f" · {self._progress}", "dim" if not self.is_loading else "bold")
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(text, layout=False)  # one fixed line: no re-layout
 
     # --- sources and list ------------------------------------------------------------
 
