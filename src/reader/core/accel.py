@@ -45,10 +45,10 @@ def library() -> Any:
     return loaded
 
 
-def list_dir(path: str) -> list[tuple[str, str]] | None:
-    """(kind, name) of each entry but "." and "..": kind is f(ile), d(irectory), l(ink),
-    o(ther) or u(nknown). None when the library is missing or the directory cannot be
-    read (the caller then uses os.scandir, which says why)."""
+def list_dir(path: str) -> str | None:
+    """The entries of a directory but "." and "..", as "<kind><name>\0" each: kind is
+    f(ile), d(irectory), l(ink), o(ther) or u(nknown). None when the library is missing
+    or the directory cannot be read (the caller then uses os.scandir, which says why)."""
     loaded = library()
     if loaded is None:
         return None
@@ -65,8 +65,7 @@ def list_dir(path: str) -> list[tuple[str, str]] | None:
         if used < 0:
             return None
         if used <= capacity:
-            text = buffer[:used].tobytes().decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
-            return [(entry[0], entry[1:]) for entry in text.split("\0")[:-1]]
+            return buffer[:used].tobytes().decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
         capacity = used + (1 << 16)
     return None
 

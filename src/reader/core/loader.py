@@ -19,6 +19,7 @@ import gc
 import heapq
 import os
 import queue
+import re
 import stat
 import sys
 import threading
@@ -143,13 +144,12 @@ def _walk(
             continue
         visited.add(key)
         try:
-            entries = [(kind, name) for kind, name in _entries(directory) if name[0] != "."]
+            files, others = _listing(directory)
         except OSError as error:
             problems.append(Problem(directory, f"cannot list directory: {_os_reason(error)}"))
             continue
         prefix = os.path.join(directory, "")
-        files = [name for kind, name in entries if kind == "f" and _is_post_name(name)]
-        for kind, name in [(kind, name) for kind, name in entries if kind != "f"]:  # few
+        for kind, name in others:  # few
             path = prefix + name
             if kind == "o":
                 if _is_post_name(name):  # a FIFO, socket or device named like a post: never opened
@@ -176,13 +176,18 @@ def _walk(
             folders.append((prefix, files))
 
 
-def _entries(directory: str) -> list[tuple[str, str]]:
-    """(kind, name) of a directory's entries (see `accel.list_dir`); raises OSError."""
+def _listing(directory: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """A directory's visible entries: the names of its post files, and (kind, name) of
+    the rest (kinds as `accel.list_dir` gives them). Raises OSError.
+
+    Two regex scans of the whole listing instead of a loop over 100k names (~0.2 s).
+    """
     listed = accel.list_dir(directory)
-    if listed is not None:
-        return listed
-    with os.scandir(directory) as scan:
-        return [(_kind(entry), entry.name) for entry in scan]
+    if listed is None:
+        with os.scandir(directory) as scan:
+            listed = "".join([f"{_kind(entry)}{entry.name}\0" for entry in scan])
+    files = [name for name in _VISIBLE_FILE.findall(listed) if name.endswith(_SUFFIXES) or _is_post_name(name)]
+    return files, _VISIBLE_OTHER.findall(listed)
 
 
 def _kind(entry: os.DirEntry[str]) -> str:
@@ -201,6 +206,13 @@ def _is_post_name(name: str) -> bool:
 
 
 _SUFFIXES = tuple(POST_SUFFIXES)
+# One entry of a listing is "<kind><name>\0"; a match starts at an entry's start (after
+# "\0" or at 0) and skips hidden names. File names are candidates, in any case:
+# `_is_post_name` has the last word.
+_VISIBLE_FILE = re.compile(
+    r"(?<![^\0])f([^.\0][^\0]*\.(?i:" + "|".join(re.escape(suffix[1:]) for suffix in sorted(POST_SUFFIXES)) + r"))\0"
+)
+_VISIBLE_OTHER = re.compile(r"(?<![^\0])([dlou])([^.\0][^\0]*)\0")
 
 
 def _os_reason(error: OSError) -> str:
@@ -495,11 +507,10 @@ def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
         if len(roots) != 1 or not os.path.isdir(roots[0]):
             return None
         try:
-            listed = [(kind, name) for kind, name in _entries(roots[0]) if name[0] != "."]
+            names, others = _listing(roots[0])
         except OSError:
             return None
-        names = [name for kind, name in listed if kind == "f" and _is_post_name(name)]
-        if any(kind != "f" for kind, _ in listed):
+        if others:
             return None  # links or folders: their files would sort in among these
         prefix = os.path.join(roots[0], "")
         entries = [(prefix + name, -1, -1) for name in heapq.nlargest(FIRST_BATCH, names)]
