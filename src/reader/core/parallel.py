@@ -21,7 +21,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -112,6 +112,7 @@ class ParallelReader:
         count = workers or worker_count()
         context = multiprocessing.get_context("fork") if fork else _context()
         self._pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_warm_up)
+        self._futures: list[Future[Any]] = []
         if not fork:  # workers start one per submission: all of them now, while the first batch is read
             for _ in range(count):
                 self._pool.submit(_warm_up)
@@ -122,7 +123,9 @@ class ParallelReader:
             # Python 3.12+ warns about forking with threads alive; numpy's BLAS pool is one,
             # and it is fork-safe (as multiprocessing's "fork" start always relied on).
             warnings.simplefilter("ignore", DeprecationWarning)
-            return self._pool.submit(function, *args)
+            future = self._pool.submit(function, *args)
+        self._futures.append(future)
+        return future
 
     def __enter__(self) -> ParallelReader:
         return self
@@ -132,11 +135,15 @@ class ParallelReader:
 
     def read(self, tasks: list[Task], max_bytes: int, vocabulary: Vocabulary) -> Iterator[ReadResult]:
         """Results of `tasks` in order; raises if the pool breaks (the caller falls back)."""
-        futures: list[Future[ReadResult]] = [
-            self._pool.submit(_read_task, task, max_bytes, vocabulary.keys) for task in tasks
-        ]
+        futures = [self.submit(_read_task, task, max_bytes, vocabulary.keys) for task in tasks]
         for future in futures:
             yield future.result()
 
     def close(self) -> None:
+        """Stop: tasks not started yet never run, and nothing waits for the running ones."""
+        # The pool's own `cancel_futures` does nothing once the pool object is collected,
+        # which can happen before its manager thread looks: quitting mid-load then waited
+        # for the whole load (seconds) at interpreter exit.
+        for future in self._futures:
+            future.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
