@@ -160,7 +160,7 @@ def early_start(paths: list[Path], fork: bool = False) -> loader.EarlyStart:
     roots = [str(path) for path in paths]
     reader = loader.ParallelReader(fork=fork)
     return loader.EarlyStart(reader, reader.submit(loader.read_newest, roots, loader.DEFAULT_MAX_BYTES),
-                             reader.submit(loader._found, roots))
+                             reader.submit(loader._find_in_worker, roots))
 
 
 def contents(batches: list[loader.Batch]) -> tuple[list[object], list[object]]:

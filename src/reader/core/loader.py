@@ -89,6 +89,15 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], 
     first screen): the reader learns sizes and times when it opens a file. Every step
     is a comprehension or a sort, as this runs over every name before the first screen.
     """
+    return _ordered(_found(paths))
+
+
+Found = tuple[list[FileEntry], list[tuple[str, list[str]]], list[Problem]]
+"""What a walk found: files named explicitly, (folder, post file names) pairs, problems."""
+
+
+def _found(paths: Iterable[str | os.PathLike[str]]) -> Found:
+    """`discover` up to the ordering (compact: a worker sends it back, see `start_early`)."""
     named: list[FileEntry] = []
     folders: list[tuple[str, list[str]]] = []
     problems: list[Problem] = []
@@ -106,6 +115,11 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], 
             named.append(FileEntry(path, info.st_size, info.st_mtime_ns))
         else:
             problems.append(Problem(path, "not a regular file or directory"))
+    return named, folders, problems
+
+
+def _ordered(found: Found) -> tuple[list[FileEntry], list[Problem]]:
+    named, folders, problems = found
     return _newest_first(named, folders), problems
 
 
@@ -518,11 +532,9 @@ def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
         return Newest(entries, result, _first_vocabulary(result).keys)
 
 
-def _found(roots: list[str]) -> tuple[Task, list[Problem]]:
-    """`discover` for a worker: entries as plain tuples, which pickle faster."""
+def _find_in_worker(roots: list[str]) -> Found:
     with _collector_paused():
-        entries, problems = discover(roots)
-        return [(path, size, mtime_ns) for path, size, mtime_ns in entries], problems
+        return _found(roots)
 
 
 @dataclass
@@ -532,7 +544,7 @@ class EarlyStart:
 
     reader: ParallelReader
     newest: Future[Newest | None]
-    found: Future[tuple[Task, list[Problem]]]
+    found: Future[Found]
 
     def newest_read(self) -> Newest | None:
         try:
@@ -540,11 +552,14 @@ class EarlyStart:
         except Exception:  # the load reads its first batch itself
             return None
 
-    def files_found(self, roots: list[str]) -> tuple[list[FileEntry] | Task, list[Problem]]:
+    def files_found(self, roots: list[str]) -> tuple[list[FileEntry], list[Problem]]:
+        """`discover(roots)`, mostly done by a worker."""
         try:
-            return self.found.result()
+            found = self.found.result()
         except Exception:
             return discover(roots)
+        with _collector_paused():
+            return _ordered(found)
 
 
 def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES,
@@ -566,7 +581,7 @@ def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAUL
         return None
     try:
         reader = ParallelReader(fork=True)
-        return EarlyStart(reader, reader.submit(read_newest, roots, max_bytes), reader.submit(_found, roots))
+        return EarlyStart(reader, reader.submit(read_newest, roots, max_bytes), reader.submit(_find_in_worker, roots))
     except Exception:  # e.g. no working semaphores in a sandbox
         return None
 

@@ -124,6 +124,7 @@ class ParallelReader:
             # and it is fork-safe (as multiprocessing's "fork" start always relied on).
             warnings.simplefilter("ignore", DeprecationWarning)
             future = self._pool.submit(function, *args)
+        self._futures = [pending for pending in self._futures if not pending.done()]  # for `close`
         self._futures.append(future)
         return future
 
