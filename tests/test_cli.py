@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.corpus import write_corpus
 from reader import __version__
 from reader.cli import main
 from reader.core.text import visible_controls
@@ -167,3 +168,17 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert f"reader {__version__}" in out
     assert "--max-size" in out and "--check" in out
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`reader --search … | head -1`: no traceback once the reader of the pipe has gone."""
+    write_corpus(tmp_path, count=3000)
+    env = {**os.environ, "PYTHONPATH": str(REPOSITORY / "src"), "PYTHONIOENCODING": "utf-8"}
+    command = [sys.executable, "-m", "reader", "--no-cache", "--search", "工信部", str(tmp_path)]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.readline()  # the first match, then the pipe is closed
+    reader.stdout.close()
+    errors = reader.stderr.read()
+    assert reader.wait(timeout=120) == 141
+    assert errors == b""

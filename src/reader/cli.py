@@ -8,6 +8,7 @@ terminal. Every corpus string printed here goes through `clean_line` or
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check or args.search is not None:
         early = start_early(paths, max_bytes, use_cache)  # workers forked while no thread runs
         store = load_store(paths, max_bytes, use_cache=use_cache, early=early)
-        return run_check(store) if args.check else run_search(store, args.search)
+        try:
+            return run_check(store) if args.check else run_search(store, args.search)
+        except BrokenPipeError:  # `reader --search … | head`: the reader stopped listening
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
+            return 141  # as a shell reports a command ended by SIGPIPE
     make_app(paths, max_bytes, use_cache).run()
     return 0
 
