@@ -125,3 +125,48 @@ def test_split(text: str, header: str, body: str) -> None:
 def test_split_refuses(text: str) -> None:
     with pytest.raises(FrontMatterError):
         split_front_matter(text)
+
+
+# --- the byte-level split the loader uses for UTF-8 files --------------------------------
+
+_SPLIT_PIECES = st.sampled_from(["---", "--", "-", "\n", "\n---", "\n---\n", " ", "\t", "\r", "a", "中", "é", "title: x"])
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(st.lists(_SPLIT_PIECES, max_size=14).map("".join), st.sampled_from([64 * 1024, 12]))
+def test_utf8_split_agrees_with_the_text_split(text: str, limit: int) -> None:
+    assert_same_split(text, limit)
+
+
+@pytest.mark.parametrize("length", range(6, 14))
+@pytest.mark.parametrize("closing", ["---", "--- \t", "----"])
+def test_utf8_split_agrees_at_the_header_limit(length: int, closing: str) -> None:
+    header = ("中" * length)[:-1] + "\n" if length else ""
+    assert_same_split(f"---\n{header}{closing}\n正文", 12)
+
+
+def assert_same_split(text: str, limit: int) -> None:
+    from reader.core import frontmatter
+
+    original = frontmatter.MAX_HEADER_CHARS
+    frontmatter.MAX_HEADER_CHARS = limit  # a small limit puts headers on both sides of it
+    try:
+        split = frontmatter.split_utf8_front_matter(text.encode())
+        try:
+            expected: tuple[str, str] | None = frontmatter.split_front_matter(text)
+        except frontmatter.FrontMatterError:
+            expected = None
+    finally:
+        frontmatter.MAX_HEADER_CHARS = original
+    if split is None:
+        assert expected is None or "\r" in text
+    else:
+        assert expected is not None and (split[0], split[1].decode()) == expected
+
+
+def test_utf8_split_declines_what_is_not_utf8() -> None:
+    from reader.core.frontmatter import split_utf8_front_matter
+
+    assert split_utf8_front_matter("---\ntitle: 中\n---\n正文".encode()) == ("title: 中\n", "正文".encode())
+    assert split_utf8_front_matter("---\ntitle: 中\n---\n".encode("gb18030")) is None
+    assert split_utf8_front_matter(b"---\r\ntitle: x\r\n---\r\n") is None

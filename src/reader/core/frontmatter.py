@@ -72,14 +72,18 @@ def _find_closing(text: str, start: int, limit: int) -> tuple[int, int] | None:
 def split_utf8_front_matter(data: bytes) -> tuple[str, bytes] | None:
     """`split_front_matter` of undecoded UTF-8: (header, body bytes), leaving the body as it is.
 
-    None when anything is unusual (no header, a "\r", a header that is not UTF-8): the
-    caller then decodes the whole file and takes the general path, which says what is wrong.
+    None when anything is unusual (no header, a "\r", a header that is not UTF-8 or too
+    long): the caller then decodes the whole file and takes the general path, which says
+    what is wrong. The `---` lines are ASCII, so their byte positions are found as
+    `split_front_matter` finds their character positions.
     """
     if not data.startswith(b"---") or b"\r" in data:
         return None
     first_end = data.find(b"\n")
+    if first_end < 0 or data[3:first_end].strip(b" \t"):
+        return None
     position = first_end
-    while first_end >= 0:  # the first `---[ \t]*` line after the opening one, as `_find_closing`
+    while True:  # the first `---[ \t]*` line after the opening one, as `_find_closing`
         found = data.find(b"\n---", position)
         if found < 0:
             return None
@@ -87,13 +91,15 @@ def split_utf8_front_matter(data: bytes) -> tuple[str, bytes] | None:
         if line_end < 0:
             line_end = len(data)
         if not data[found + 4 : line_end].strip(b" \t"):
-            try:  # the decoded header goes through the checks of `split_front_matter`
-                header, _ = split_front_matter(data[:line_end].decode("utf-8"))
-            except (UnicodeDecodeError, FrontMatterError):
-                return None
-            return header, data[line_end + 1 :]
+            break
         position = found + 1
-    return None
+    try:
+        header = data[first_end + 1 : found + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if len(header) > MAX_HEADER_CHARS - 3:  # past where `split_front_matter` looks
+        return None
+    return header, data[line_end + 1 :]
 
 
 # --- fast path -------------------------------------------------------------------------
