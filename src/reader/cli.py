@@ -40,7 +40,7 @@ def make_app(paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache
     sys.setswitchinterval(0.001)
     prepare_processes()
     # Without a cache: workers forked now, before any thread runs, read the newest files.
-    early = start_early(paths, max_bytes, use_cache)
+    early = start_early(paths, max_bytes, use_cache, one_at_a_time=True)
     load = BackgroundLoad(paths, max_bytes, use_cache=use_cache, early=early)
     from reader.ui.app import ReaderApp  # Textual is only imported for the TUI
 

@@ -250,3 +250,15 @@ def test_a_held_load_waits_until_its_first_articles_are_shown(monkeypatch: pytes
     load.shown()
     assert load.take() == [loader.Batch()]
     assert load.take() is None and produced == ["first", "second"]
+
+
+def test_an_early_start_one_task_at_a_time_loads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_corpus(tmp_path / "corpus", count=300)
+    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # as before the app starts
+    monkeypatch.setattr(loader, "worker_count", lambda: 2)
+    early = loader.start_early([tmp_path / "corpus"], use_cache=False, one_at_a_time=True)
+    assert early is not None
+    batches = list(loader.iter_load([tmp_path / "corpus"], use_cache=False, early=early))
+    plain = list(loader.iter_load([tmp_path / "corpus"], use_cache=False, parallel=False))
+    assert contents(batches) == contents(plain)
+    assert batches[0].phase == "reading" and batches[0].total == 0  # the newest came first

@@ -24,7 +24,7 @@ import stat
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -563,7 +563,8 @@ class EarlyStart:
 
 
 def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES,
-                use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None) -> EarlyStart | None:
+                use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None, *,
+                one_at_a_time: bool = False) -> EarlyStart | None:
     """Fork the worker processes now, and have one find the files and read the newest.
 
     For the app, called before Textual is imported: finding and reading the first posts
@@ -571,7 +572,9 @@ def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAUL
     lock the UI needs to start. Forking is only safe while no other thread runs, so call
     this before starting any. None where that cannot be (not Linux, a thread already
     running, one core, no processes) or is not worth it: with a cache, the newest posts
-    come from it, and busy workers would only slow the start.
+    come from it, and busy workers would only slow the start. `one_at_a_time` finds the
+    files only once the newest are read, so that with two cores the app starting up
+    keeps one to itself.
     """
     if sys.platform != "linux" or threading.active_count() > 1 or worker_count() < 2:
         return None
@@ -581,9 +584,22 @@ def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAUL
         return None
     try:
         reader = ParallelReader(fork=True)
-        return EarlyStart(reader, reader.submit(read_newest, roots, max_bytes), reader.submit(_find_in_worker, roots))
+        newest = reader.submit(read_newest, roots, max_bytes)  # forks the workers
+        if not one_at_a_time:
+            return EarlyStart(reader, newest, reader.submit(_find_in_worker, roots))
     except Exception:  # e.g. no working semaphores in a sandbox
         return None
+    found: Future[Found] = Future()
+
+    def find_after_newest() -> None:  # a thread may start now: the workers are forked
+        wait([newest])
+        try:
+            found.set_result(reader.submit(_find_in_worker, roots).result())
+        except BaseException as error:  # e.g. the load was cancelled: nobody is waiting
+            found.set_exception(error)
+
+    threading.Thread(target=find_after_newest, name="reader-find", daemon=True).start()
+    return EarlyStart(reader, newest, found)
 
 
 @contextmanager
