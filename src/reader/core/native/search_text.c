@@ -120,6 +120,15 @@ static inline int64_t skip_to(const uint8_t *s, int64_t n, int64_t i, uint8_t st
     return found ? (int64_t)((const uint8_t *)found - s) : n;
 }
 
+/* Copies s[i..) up to the next `mark` (or the end) to out + *used; returns where it stopped. */
+static inline int64_t copy_until(const uint8_t *s, int64_t n, int64_t i, uint8_t mark, uint8_t *out, int64_t *used)
+{
+    int64_t next = skip_to(s, n, i, mark);
+    memcpy(out + *used, s + i, (size_t)(next - i));
+    *used += next - i;
+    return next;
+}
+
 /* `\[返回[^\]]*\]\([^)]*\)(?:[ \t]*[｜|][ \t]*\[[^\]]*\]\([^)]*\))*` as the whole line
  * (every part is forced, so a single left-to-right pass decides it). */
 static int is_chrome_line(const uint8_t *line, int64_t n)
@@ -150,10 +159,7 @@ static int64_t copy_replacing_links(const uint8_t *line, int64_t n, uint8_t *out
     int64_t used = 0, i = 0;
     while (i < n) {
         if (line[i] != '[') {
-            int64_t next = skip_to(line, n, i, '[');
-            memcpy(out + used, line + i, (size_t)(next - i));
-            used += next - i;
-            i = next;
+            i = copy_until(line, n, i, '[', out, &used);
             continue;
         }
         int64_t j = i + 1;
@@ -200,10 +206,7 @@ static int64_t strip_tags(const uint8_t *s, int64_t n, uint8_t *out)
     int64_t used = 0, i = 0;
     while (i < n) {
         if (s[i] != '<') {
-            int64_t next = skip_to(s, n, i, '<');
-            memcpy(out + used, s + i, (size_t)(next - i));
-            used += next - i;
-            i = next;
+            i = copy_until(s, n, i, '<', out, &used);
             continue;
         }
         if (block_end_at(s, n, i)) out[used++] = '\n';
