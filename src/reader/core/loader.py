@@ -515,8 +515,8 @@ class Newest(NamedTuple):
 
 def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
     """Read the `FIRST_BATCH` newest files without finding them all first (a worker runs
-    this while another runs `discover`): only for the usual corpus, one folder of post
-    files and nothing else (else None, and the load reads its first batch as usual)."""
+    this, see `start_early`): only for the usual corpus, one folder of post files and
+    nothing else (else None, and the load reads its first batch as usual)."""
     with _collector_paused():
         if len(roots) != 1 or not os.path.isdir(roots[0]):
             return None
@@ -533,14 +533,15 @@ def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
 
 
 def _find_in_worker(roots: list[str]) -> Found:
+    """`discover` in a worker, short of the ordering: folder names pickle faster than paths."""
     with _collector_paused():
         return _found(roots)
 
 
 @dataclass
 class EarlyStart:
-    """Worker processes forked before the app starts: one reads the newest files, the
-    other finds them all."""
+    """Worker processes forked before the app starts, reading the newest files and
+    finding them all (see `start_early`)."""
 
     reader: ParallelReader
     newest: Future[Newest | None]
