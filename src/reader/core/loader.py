@@ -200,7 +200,7 @@ def _listing(directory: str) -> tuple[list[str], list[tuple[str, str]]]:
     if listed is None:
         with os.scandir(directory) as scan:
             listed = "".join([f"{_kind(entry)}{entry.name}\0" for entry in scan])
-    files = [name for name in _VISIBLE_FILE.findall(listed) if name.endswith(_SUFFIXES) or _is_post_name(name)]
+    files = [name for name in _VISIBLE_FILE.findall(listed) if _is_post_name(name)]
     return files, _VISIBLE_OTHER.findall(listed)
 
 
@@ -311,7 +311,7 @@ def _read_one(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple
         return None, [(path, size, mtime_ns, str(error), True)]
     warnings = [note] if note else []
     head = _head(path, mtime_ns, fields, warnings)
-    texts.add(f"{head[0]}\n{head[4]}\n{search_body(body)}")
+    texts.add(_search_prefix(head) + search_body(body))
     return _record(path, size, mtime_ns, head, find_url(body)), _warnings(path, size, mtime_ns, warnings)
 
 
@@ -330,7 +330,7 @@ def _read_utf8(path: str, size: int, mtime_ns: int, data: bytes,
         return None
     warnings: list[str] = []
     head = _head(path, mtime_ns, fields, warnings)
-    url = texts.add_post(f"{head[0]}\n{head[4]}\n", body)
+    url = texts.add_post(_search_prefix(head), body)
     if url is None:
         return None
     start, end = url
@@ -382,6 +382,11 @@ def _head(path: str, mtime_ns: int, fields: dict[object, object], warnings: list
     tag = _clean(scalar_text(fields.get("tags")) or "")
     source_name = tag.removesuffix("新闻") or tag or source_id
     return title[:500], micros, offset, source_id, source_name[:60]
+
+
+def _search_prefix(head: Head) -> str:
+    """What a post's search text starts with, before its body: title and source name."""
+    return f"{head[0]}\n{head[4]}\n"
 
 
 def _record(path: str, size: int, mtime_ns: int, head: Head, url: str | None) -> Record:

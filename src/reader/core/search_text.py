@@ -19,8 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reader.core import accel
-from reader.core.search import SEPARATOR, Units, _fold_tables, fold_joined, text_of, text_offsets, units_of
-from reader.core.text import fold
+from reader.core.search import SEPARATOR, Units, _fold_tables, fold_joined, text_of, text_offsets
 
 
 class FoldedTexts:
@@ -55,8 +54,7 @@ class FoldedTexts:
         if self._search_text is None:
             return None
         encoded = prefix.encode("utf-8", "surrogatepass")
-        self._reserve(len(encoded) + 2 * len(body) + 1)
-        start = self._used + 1 if self._starts else 0
+        start = self._reserve(len(encoded) + 2 * len(body))
         written = self._search_text(
             encoded, len(encoded), body, len(body), *self._tables,
             self._address + 2 * start, self._url,
@@ -71,11 +69,8 @@ class FoldedTexts:
         if self._search_text is None:
             self._pending.append(text)
             return
-        units = units_of(text)
-        table, slow = _fold_tables()
-        units = units_of(fold(text)) if slow[units].any() else table[units]
-        self._reserve(units.size + 1)
-        start = self._used + 1 if self._starts else 0
+        units = fold_joined([text])
+        start = self._reserve(units.size)
         self._units[start : start + units.size] = units
         self._commit(start, units.size)
 
@@ -95,13 +90,16 @@ class FoldedTexts:
         units, _ = self.finish()
         return text_of(units).split(SEPARATOR) if len(self) else []
 
-    def _reserve(self, units: int) -> None:
-        needed = self._used + 1 + units
+    def _reserve(self, units: int) -> int:
+        """Room for a text of up to `units` units; returns where it starts."""
+        start = self._used + 1 if self._starts else 0  # after the separator
+        needed = start + units
         if needed > self._units.size:
             grown = np.empty(max(needed, 2 * self._units.size), dtype=np.uint16)
             grown[: self._used] = self._units[: self._used]
             self._units = grown
             self._address = grown.ctypes.data
+        return start
 
     def _commit(self, start: int, written: int) -> None:
         if self._starts:
