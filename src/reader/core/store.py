@@ -6,7 +6,8 @@ loader's plain `Record`; an `Article` object is made only when a slot is looked 
 (`store.articles[slot]`), so adding 100k cached articles costs milliseconds. A later file with the
 same identity (canonical URL) replaces an earlier one when it is newer: the old slot is
 marked dead and the duplicate is counted. Views (a source, a search) are numpy arrays of
-slots in display order, so 100k rows filter and sort in milliseconds.
+slots in display order, so 100k rows filter and sort in milliseconds. A source is shown
+under the name most of its live posts give (`tags`), so one odd file cannot rename it.
 
 The store is driven by one thread (the UI's); loaders hand it finished batches.
 Deliberately not here: reading files (`loader.py`) or drawing anything.
@@ -14,6 +15,7 @@ Deliberately not here: reading files (`loader.py`) or drawing anything.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter
@@ -93,6 +95,8 @@ class Store:
         self._source = _Column(np.int32)
         self._source_ids: list[str] = []
         self._source_names: list[str] = []
+        self._name_votes: list[Counter[str]] = []
+        """Per source number: how many live posts give each display name (first seen first)."""
         self._source_number: dict[str, int] = {}
         self._by_identity: dict[str, int] = {}
         self._order: SlotArray | None = None
@@ -127,7 +131,9 @@ class Store:
         self._alive.extend(repeat(True, count))
         self._read.extend(repeat(False, count))
         self._micros.extend(map(itemgetter(5), records))
-        self._source.extend(self._source_numbers(records))
+        numbers = self._source_numbers(records)
+        self._source.extend(numbers)
+        voted = self._vote(Counter(zip(numbers, map(itemgetter(8), records))))
         # Whole batches at C speed when no identity repeats (the usual case), else one by one.
         identities = list(map(itemgetter(3), records))
         known = self._by_identity
@@ -135,9 +141,28 @@ class Store:
             known.update(zip(identities, range(first, first + count)))
         else:
             for slot, record in enumerate(records, first):  # after extending: duplicates may share a batch
-                if not self._claim_identity(record, slot):
-                    self._alive.data[slot] = False
+                dead = self._claim_identity(record, slot)
+                if dead is not None:
+                    self._alive.data[dead] = False
+                    voted |= self._vote(Counter([(int(self._source.data[dead]), self._records[dead][8])]), -1)
+        self._name_sources(voted)
         self._order = None
+
+    def _vote(self, votes: Counter[tuple[int, str]], sign: int = 1) -> set[int]:
+        """Add (or take back) votes of (source number, name); returns the sources touched.
+
+        One Counter per batch (C speed), so 100k posts cost a hundred small updates.
+        """
+        for (number, name), count in votes.items():
+            self._name_votes[number][name] += sign * count
+        return {number for number, _ in votes}
+
+    def _name_sources(self, numbers: Iterable[int]) -> None:
+        """Name each source after what most of its live posts say, not after its first
+        file: one forged tag must not rename a source. Ties go to the name seen first."""
+        for number in numbers:
+            votes = self._name_votes[number]
+            self._source_names[number] = max(votes, key=votes.__getitem__)  # max keeps the first of equals
 
     def _source_numbers(self, records: list[Record]) -> list[int]:
         source_ids = list(map(itemgetter(7), records))
@@ -146,20 +171,20 @@ class Store:
             numbers = [self._source_of(record) for record in records]
         return numbers  # type: ignore[return-value]
 
-    def _claim_identity(self, record: Record, slot: int) -> bool:
-        """Register `slot` for its identity; returns whether it is the live copy."""
+    def _claim_identity(self, record: Record, slot: int) -> int | None:
+        """Register `slot` for its identity; returns the slot this makes dead, if any
+        (`slot` itself, or the older copy it replaces)."""
         identity = record[3]
         previous = self._by_identity.get(identity)
         if previous is None:
             self._by_identity[identity] = slot
-            return True
+            return None
         self.duplicates += 1
         older = self._records[previous]
         if (record[5], record[0]) <= (older[5], older[0]):
-            return False
+            return slot
         self._by_identity[identity] = slot
-        self._alive.data[previous] = False
-        return True
+        return previous
 
     def _source_of(self, record: Record) -> int:
         source_id = record[7]
@@ -169,6 +194,7 @@ class Store:
             self._source_number[source_id] = number
             self._source_ids.append(source_id)
             self._source_names.append(record[8])
+            self._name_votes.append(Counter())
         return number
 
     # --- reading ---------------------------------------------------------------------
