@@ -34,7 +34,7 @@ def reasons(store: loader.Store) -> dict[str, list[tuple[str, bool]]]:
         ("list.md", HOSTILE["yaml-is-a-list"], "YAML list", True),
         ("python.md", HOSTILE["yaml-python-tag"], "invalid YAML", True),
         ("untitled.md", HOSTILE["missing-title"], "no title", False),
-        ("bad-date.md", HOSTILE["bad-date"], "not a date", False),
+        ("bad-date.md", HOSTILE["bad-date"], "cannot be read", False),
         ("gbk.md", HOSTILE["gbk-encoded"], "GB18030", False),
         ("utf16.md", (front("UTF16文章") + "<p>正文</p>\n").encode("utf-16"), "UTF-16", False),
     ],

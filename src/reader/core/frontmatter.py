@@ -27,6 +27,29 @@ def _yaml_loader() -> tuple[Any, Any]:
     except AttributeError:  # pragma: no cover - depends on the platform's PyYAML build
         return yaml, yaml.SafeLoader
 
+
+@cache
+def _dates_kept_loader() -> Any:
+    """The safe loader, except that a timestamp it cannot build stays its text.
+
+    PyYAML's timestamp constructor raises on `2021-02-30`, `0000-00-00` or `+99:00`, which
+    failed the whole header and dropped the post; a bad date is the loader's to warn about
+    (see `parse_date`, which gives None for that text), not a reason to lose the file.
+    """
+    _, safe_loader = _yaml_loader()
+
+    class DatesKeptLoader(safe_loader):  # type: ignore[misc, valid-type]
+        pass
+
+    def timestamp(loader: Any, node: Any) -> Any:
+        try:
+            return loader.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return loader.construct_scalar(node)
+
+    DatesKeptLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    return DatesKeptLoader
+
 MAX_HEADER_CHARS = 64 * 1024
 """A header longer than this is not a post header; refuse it rather than parse it."""
 
@@ -241,12 +264,20 @@ def _is_fast_key(key: str) -> bool:
     return key.isascii() and key.islower() and key.replace("_", "").isalpha() and key[0] != "_"
 
 
-def parse_header(header: str) -> dict[str, Any]:
-    """Parse a header into a mapping; raise FrontMatterError with a one-line reason."""
+def parse_header(header: str, *, keep_bad_dates: bool = False) -> dict[str, Any]:
+    """Parse a header into a mapping; raise FrontMatterError with a one-line reason.
+
+    With `keep_bad_dates` (what the loader asks for), a date PyYAML cannot build stays
+    text instead of failing the header. The fast path never builds such a date (it hands
+    it to PyYAML), so both paths agree either way; without it, headers parse exactly as
+    they always did.
+    """
     fast = parse_header_fast(header)
     if fast is not None:
         return fast
     yaml, safe_loader = _yaml_loader()
+    if keep_bad_dates:
+        safe_loader = _dates_kept_loader()
     try:
         # PyYAML shares aliased nodes by reference, so an alias bomb stays small here;
         # `interpret_header` only ever looks at scalars, never walks a nested value.

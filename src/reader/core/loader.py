@@ -306,7 +306,7 @@ def _read_one(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         header, body = split_front_matter(text)
-        fields = parse_header(header)
+        fields = parse_header(header, keep_bad_dates=True)
     except FrontMatterError as error:
         return None, [(path, size, mtime_ns, str(error), True)]
     warnings = [note] if note else []
@@ -325,7 +325,7 @@ def _read_utf8(path: str, size: int, mtime_ns: int, data: bytes,
         return None
     header, body = split
     try:
-        fields = parse_header(header)
+        fields = parse_header(header, keep_bad_dates=True)
     except FrontMatterError:
         return None
     warnings: list[str] = []
@@ -373,15 +373,40 @@ def _head(path: str, mtime_ns: int, fields: dict[object, object], warnings: list
         title = clean_line(os.path.splitext(os.path.basename(path))[0]) or "(untitled)"
     date = parse_date(fields.get("date"))
     if date is None:
-        raw = fields.get("date")
-        shown = clean_line(raw)[:40] if isinstance(raw, str) else ("missing" if raw is None else "not a date")
-        warnings.append(f"date {shown!r} is not a date; using the file's modification time")
-        date = datetime.fromtimestamp(mtime_ns / 1e9, tz=CHINA_TIME)
+        date = _fallback_date(path, mtime_ns, fields.get("date"), warnings)
     micros, offset = date_fields(date)
     source_id = _clean(scalar_text(fields.get("categories")) or "") or "unknown"
     tag = _clean(scalar_text(fields.get("tags")) or "")
     source_name = tag.removesuffix("新闻") or tag or source_id
     return title[:500], micros, offset, source_id, source_name[:60]
+
+
+def _fallback_date(path: str, mtime_ns: int, raw: object, warnings: list[str]) -> datetime:
+    """The date of a post whose header gives none that can be read, with a warning.
+
+    Jekyll names start with the publication date, which beats the file's modification
+    time (a copy or a checkout changes that).
+    """
+    named = _name_date(path)
+    shown = scalar_text(raw)
+    what = "no date" if raw is None else f'date "{clean_line(shown)[:40]}" cannot be read' if shown is not None \
+        else "date cannot be read"
+    warnings.append(f"{what}; using " + ("the date in the file name" if named else "the file's modification time"))
+    return named or datetime.fromtimestamp(mtime_ns / 1e9, tz=CHINA_TIME)
+
+
+def _name_date(path: str) -> datetime | None:
+    """Midnight China time of the YYYY-MM-DD a file name starts with, else None."""
+    name = os.path.basename(path)
+    if not _NAME_DATE.match(name):
+        return None
+    try:
+        return datetime(int(name[:4]), int(name[5:7]), int(name[8:10]), tzinfo=CHINA_TIME)
+    except ValueError:
+        return None
+
+
+_NAME_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?![0-9])")
 
 
 def _search_prefix(head: Head) -> str:
