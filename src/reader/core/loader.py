@@ -237,29 +237,65 @@ def _os_reason(error: OSError) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str | None]:
-    """Bytes to text; returns (text, note) where note names a non-UTF-8 encoding used.
+    """Bytes to text; returns (text, note) where note is a warning about how it was decoded.
 
-    UTF-8 (with or without BOM) is the norm. UTF-16 is used when a BOM says so; GB18030
-    (a superset of GBK) when the bytes are not UTF-8 but decode cleanly as it.
-    Raises ValueError for binary data.
+    UTF-8 (with or without BOM) is the norm; a last character cut off (a truncated
+    copy) becomes U+FFFD rather than losing the post. UTF-32 and UTF-16 are used when a
+    BOM says so; GB18030 (a superset of GBK) when the bytes are not UTF-8 but decode as
+    Chinese text (`_looks_chinese`), since almost any bytes decode as *something* in it.
+    Raises ValueError for anything else.
     """
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    elif data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE starts both
+        try:
+            return data.decode("utf-32"), "decoded as UTF-32"
+        except UnicodeDecodeError:
+            pass  # FF FE 00 00 can also be UTF-16 with a U+0000 first
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16"), "decoded as UTF-16"
         except UnicodeDecodeError:
             raise ValueError("not valid UTF-16 despite its byte-order mark") from None
     try:
         return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as error:
+        if error.end == len(data) and error.reason == "unexpected end of data":
+            return _cut_off(data, error.start)
     if b"\x00" in data:
         raise ValueError("binary file (not UTF-8 text)")
     try:
-        return data.decode("gb18030"), "decoded as GB18030 (not UTF-8)"
+        text = data.decode("gb18030")
     except UnicodeDecodeError:
-        raise ValueError("not UTF-8 or GB18030 text") from None
+        text = None
+    if text is None or not _looks_chinese(text):
+        raise ValueError("not UTF-8 text, nor GB18030 Chinese")
+    return text, "decoded as GB18030 (not UTF-8)"
+
+
+def _cut_off(data: bytes, start: int) -> tuple[str, str]:
+    """UTF-8 whose last character lacks its final bytes: the rest, then U+FFFD."""
+    try:
+        text = data[:start].decode("utf-8")
+    except UnicodeDecodeError:  # bad before the end too: not a mere cut
+        raise ValueError("not UTF-8 text, nor GB18030 Chinese") from None
+    return text + "\ufffd", "last character cut off; decoded with a replacement"
+
+
+def _looks_chinese(text: str) -> bool:
+    """Whether GB18030-decoded text reads as Chinese rather than mojibake.
+
+    Chinese text in GBK/GB18030 is nearly all GB2312 characters (both bytes >= 0xA1);
+    UTF-8 with a bad byte, or Latin-1/cp1252 text, decodes to characters spread over the
+    whole code space. A real GBK post scores ~1.0 here, mojibake well under 0.9.
+    """
+    chinese = _ASCII_RUNS.sub("", text)
+    if not chinese:
+        return True
+    return len(chinese.encode("gb2312", "ignore")) / 2 >= 0.9 * len(chinese)
+
+
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
 
 
 # --- one file --------------------------------------------------------------------------
