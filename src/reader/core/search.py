@@ -60,8 +60,15 @@ DEDICATED_ROWS = SIGNATURE_ROWS - HASHED_ROWS
 """At most this many grams get an exact row of their own."""
 VOCABULARY_SAMPLE = 256
 """Articles sampled to choose the vocabulary (the first batch: the newest posts)."""
+VOCABULARY_SAMPLE_CHARS = 8192
+"""Of each, only the start is sampled (longer than most posts): counting grams costs
+~100 bytes a unit, so 256 posts of a million units would need gigabytes."""
 SEPARATOR = "\x00"
 """Joins texts in bulk operations; search texts never contain it."""
+MAX_SEARCH_UNITS = 1_000_000
+"""A post's folded search text is cut to this many UTF-16 units (~3 MB of Chinese, far
+more than any real article), so one hostile file (6 MB of U+FDFA folds 18-fold) costs
+bounded memory and time in folding, signatures and the vocabulary."""
 
 _TABLE_BITS = 16
 _HASHED_BITS = HASHED_ROWS.bit_length() - 1
@@ -121,13 +128,53 @@ def text_of(units: Units) -> str:
     return units.tobytes().decode("utf-16-le", "surrogatepass")
 
 
-def fold_joined(texts: Sequence[str]) -> Units:
-    """The folded texts joined by 0 units; texts must not contain the separator."""
+def fold_joined(texts: Sequence[str], limit: int | None = None) -> Units:
+    """The folded texts joined by 0 units; texts must not contain the separator.
+
+    With `limit`, each folded text is cut to its first `limit` units (`fold_prefix`).
+    """
     table, slow = _fold_tables()
+    if limit is not None:
+        texts = [text[:limit] for text in texts]  # no copy when already short enough
     units = units_of(SEPARATOR.join(texts))
     if slow[units].any():  # rare: astral or multi-character folds
-        return units_of(SEPARATOR.join(map(fold, texts)))
-    return table[units]
+        return units_of(SEPARATOR.join(fold_prefix(text, limit) for text in texts))
+    return table[units]  # one unit per unit: no text got longer than `limit`
+
+
+_FOLD_STEP = 1 << 16
+"""Characters folded at a time by `fold_prefix` (at most 18 units each)."""
+
+
+def fold_prefix(text: str, limit: int | None) -> str:
+    """`fold(text)` cut to its first `limit` UTF-16 units (all of it for None).
+
+    Folds a piece at a time and stops once it has enough, so a text of characters that
+    fold to many (U+FDFA gives 18) never makes more than `limit` plus one piece. Folding
+    is per character, so the result is exactly a prefix of `fold(text)`.
+    """
+    if limit is None:
+        return fold(text)
+    text = text[:limit]  # every character folds to one unit or more
+    pieces: list[str] = []
+    size = 0
+    for start in range(0, len(text), _FOLD_STEP):
+        pieces.append(fold(text[start : start + _FOLD_STEP]))
+        size += len(pieces[-1])  # characters: never more than units
+        if size >= limit:
+            break
+    return _cut_units("".join(pieces), limit)
+
+
+def _cut_units(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-16 units, never inside a surrogate pair."""
+    if len(text) <= limit // 2:
+        return text
+    units = units_of(text)
+    if units.size <= limit:
+        return text
+    end = limit - int(0xD800 <= units[limit - 1] < 0xDC00)  # a pair's first half alone
+    return text_of(units[:end])
 
 
 def fold_many(texts: list[str]) -> list[str]:
@@ -256,7 +303,7 @@ def _sorted_unique(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 def choose_vocabulary(folded: Sequence[str]) -> Vocabulary:
     """Dedicate rows to the grams found in the most of (a sample of) these texts."""
-    sample = list(folded[:VOCABULARY_SAMPLE])
+    sample = [text[:VOCABULARY_SAMPLE_CHARS] for text in folded[:VOCABULARY_SAMPLE]]
     if not sample:
         return make_vocabulary(np.zeros(0, dtype=np.uint64))
     units = units_of(SEPARATOR.join(sample))

@@ -5,7 +5,8 @@ Loading spends most of its time here: turning each body into search text
 `FoldedTexts.add_post` does both for a post's raw UTF-8 body in one call (~10x faster),
 and finds its URL on the way; when C declines (see `native/search_text.c`) or is not
 built, the caller takes the Python path and hands over the text with `add`. Both give
-the same texts (`tests/core/test_search_text.py`).
+the same texts (`tests/core/test_search_text.py`), each cut to its first
+`search.MAX_SEARCH_UNITS` units here, the one place every path goes through.
 
 Deliberately not here: what is searched (`loader._read_one` decides), the index
 (`search.py`).
@@ -19,7 +20,15 @@ import numpy as np
 import numpy.typing as npt
 
 from reader.core import accel
-from reader.core.search import SEPARATOR, Units, _fold_tables, fold_joined, text_of, text_offsets
+from reader.core.search import (
+    MAX_SEARCH_UNITS,
+    SEPARATOR,
+    Units,
+    _fold_tables,
+    fold_joined,
+    text_of,
+    text_offsets,
+)
 
 
 class FoldedTexts:
@@ -61,7 +70,9 @@ class FoldedTexts:
         )
         if written < 0:
             return None
-        self._commit(start, written)
+        # C folds one unit to one unit (it declines the rest), so this is a prefix of
+        # what the Python path keeps; the body is not cut before, as its URL is at the end.
+        self._commit(start, min(written, MAX_SEARCH_UNITS))
         return self._url[0], self._url[1]
 
     def add(self, text: str) -> None:
@@ -69,7 +80,7 @@ class FoldedTexts:
         if self._search_text is None:
             self._pending.append(text)
             return
-        units = fold_joined([text])
+        units = fold_joined([text], MAX_SEARCH_UNITS)
         start = self._reserve(units.size)
         self._units[start : start + units.size] = units
         self._commit(start, units.size)
@@ -77,7 +88,7 @@ class FoldedTexts:
     def finish(self) -> tuple[Units, npt.NDArray[np.int64]]:
         """The joined units and the byte offset of each text plus one past the end."""
         if self._pending:
-            units = fold_joined(self._pending)
+            units = fold_joined(self._pending, MAX_SEARCH_UNITS)
             return units, text_offsets(units, len(self._pending))
         if not self._starts:
             return self._units[:0], np.zeros(1, dtype=np.int64)

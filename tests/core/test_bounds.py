@@ -1,0 +1,121 @@
+"""Work per file and per query is bounded: hostile posts and queries cost little.
+
+Timings here are generous bounds (a tenth or less of what the unbounded code took), so
+a busy machine does not make them flaky; memory is checked with tracemalloc's peak.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reader.core import search_text
+from reader.core.body import search_body
+from reader.core.loader import load_store
+from reader.core.search import MAX_SEARCH_UNITS, choose_vocabulary, fold_prefix, units_of
+from reader.core.search_text import FoldedTexts
+from reader.core.text import fold
+
+HEADER = '---\ntitle: "开头"\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\ntags: 东财新闻\n---\n'
+
+
+def folded_prefix(text: str, limit: int) -> str:
+    """What a capped search text must be: fold(text)'s first `limit` units, whole pairs only."""
+    units = units_of(fold(text))[:limit]
+    if units.size and 0xD800 <= units[-1] < 0xDC00:
+        units = units[:-1]
+    return units.tobytes().decode("utf-16-le", "surrogatepass")
+
+
+# --- (a) the folded search text of one post ---------------------------------------------
+
+
+@pytest.mark.parametrize("pure", [False, True], ids=["c", "python"])
+def test_a_post_that_folds_18_fold_loads_in_bounded_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pure: bool
+) -> None:
+    if pure:
+        monkeypatch.setattr(search_text.accel, "library", lambda: None)
+    # U+FDFA folds to 18 characters: 6 MB of it was 36 million units, and 4 GB to index.
+    (tmp_path / "2022-03-01-fdfa.md").write_text(HEADER + "前文 needle\n" + "\ufdfa" * 2_000_000, encoding="utf-8")
+    tracemalloc.start()
+    try:
+        started = time.perf_counter()
+        store = load_store([tmp_path], use_cache=False)
+        elapsed = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 300e6, f"peak {peak / 1e6:.0f} MB"
+    assert elapsed < 5, f"{elapsed:.1f} s"
+    assert store.article_count == 1
+    assert store.view(query="needle").tolist() == [0]
+    assert store.view(query="前文 开头").tolist() == [0]
+    assert len(store.index.text(0)) == MAX_SEARCH_UNITS
+
+
+def plain_body(characters: int) -> str:
+    """Chinese paragraphs, longer than the cap, with the post's URL as its last line."""
+    line = "".join(chr(0x4E00 + (number * 7919) % 20000) for number in range(1000))
+    return f"<p>{line}</p>\n" * (characters // 1000) + "\n<https://e.com/plain>\n"
+
+
+def test_c_and_python_cut_a_long_post_alike() -> None:
+    body = plain_body(1_200_000)
+    prefix = "标题 ＡＢＣ\n东财\n"
+    expected = folded_prefix(prefix + search_body(body), MAX_SEARCH_UNITS)
+    with_c = FoldedTexts()
+    assert with_c.native
+    start, end = with_c.add_post(prefix, body.encode()) or (-1, -1)
+    assert body.encode()[start:end] == b"https://e.com/plain"  # the whole body was read
+    from_python = FoldedTexts()
+    from_python.add(prefix + search_body(body))
+    without_c = FoldedTexts()
+    without_c._search_text = None  # the numpy path, as when the accelerator is not built
+    without_c.add(prefix + search_body(body))
+    assert with_c.texts() == from_python.texts() == without_c.texts() == [expected]
+    assert len(expected) == MAX_SEARCH_UNITS
+
+
+TEXT = st.text(st.sampled_from("ab中Ａ\ufdfa…ß🚀\U0001d400é"), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT, st.integers(0, 80))
+def test_fold_prefix_is_a_prefix_of_fold(text: str, limit: int) -> None:
+    assert fold_prefix(text, limit) == folded_prefix(text, limit)
+    assert fold_prefix(text, None) == fold(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(TEXT, min_size=1, max_size=5), st.integers(1, 40))
+def test_every_path_cuts_texts_alike(texts: list[str], limit: int) -> None:
+    expected = [folded_prefix(text, limit) for text in texts]
+    for native in (True, False):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(search_text, "MAX_SEARCH_UNITS", limit)
+            folded = FoldedTexts()
+            if not native:
+                folded._search_text = None
+            for text in texts:
+                folded.add(text)
+            assert folded.texts() == expected
+
+
+def test_choosing_the_vocabulary_samples_the_start_of_long_posts() -> None:
+    # The first batch (the newest posts) picks the vocabulary; 32 posts of 200,000
+    # units each made 6.4 million grams to count, ~700 MB.
+    texts = [plain_body(200_000)[index:] for index in range(32)]
+    tracemalloc.start()
+    try:
+        vocabulary = choose_vocabulary(texts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100e6, f"peak {peak / 1e6:.0f} MB"
+    assert vocabulary.keys.size > 1000  # the grams of the sampled starts
