@@ -19,3 +19,31 @@ def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     monkeypatch.setenv("READER_CACHE_DIR", str(tmp_path_factory.mktemp("reader-cache")))
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time.tzset()
+
+
+class FakeBrowserProcess:
+    """What `subprocess.Popen` returns in tests: a browser that started and exited fine."""
+
+    def __init__(self, argv: list[str], **options: object) -> None:
+        self.argv = argv
+        self.options = options
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+@pytest.fixture
+def browser_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """A desktop with xdg-open: the argv of every browser the reader starts, none started."""
+    calls: list[list[str]] = []
+
+    def popen(argv: list[str], **options: object) -> FakeBrowserProcess:
+        calls.append(list(argv))
+        return FakeBrowserProcess(argv, **options)
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("BROWSER", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("reader.core.links.find_program", lambda name: "/usr/bin/xdg-open" if name == "xdg-open" else None)
+    monkeypatch.setattr("reader.core.links.subprocess.Popen", popen)
+    return calls

@@ -8,6 +8,7 @@ terminal. Every corpus string printed here goes through `clean_line` or
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -18,7 +19,8 @@ from reader import __version__
 from reader.core.loader import DEFAULT_MAX_BYTES, BackgroundLoad, load_store, start_early
 from reader.core.parallel import prepare_processes
 from reader.core.store import Store
-from reader.core.text import clean_line, visible_controls
+from reader.core.text import display_line, query_terms, visible_controls
+from reader.terminal import ending_with_terminal, finish_load_then_exit
 
 if TYPE_CHECKING:
     from reader.ui.app import ReaderApp
@@ -61,17 +63,35 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--search", metavar="QUERY",
                       help="print matching articles (date, source, title, path), newest first; exit 1 if none")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the start-up cache")
-    parser.add_argument("--max-size", type=float, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
+    parser.add_argument("--max-size", type=_megabytes, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
                         help="skip (and report) files larger than this many megabytes (default: %(default)g)")
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
     return parser
 
 
+MAX_SIZE_MB = 1024.0
+"""The largest `--max-size`: a post file is text, and each is read whole into memory."""
+
+
+def _megabytes(value: str) -> float:
+    """`--max-size`: a finite number of megabytes above 0 and at most `MAX_SIZE_MB`."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(number) or not 0 < number <= MAX_SIZE_MB:
+        raise argparse.ArgumentTypeError(f"must be a number of megabytes above 0 and at most {MAX_SIZE_MB:g}")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     paths = args.paths or [str(sample_data_dir())]
     max_bytes = max(int(args.max_size * 2**20), 1)
     use_cache = not args.no_cache
+    if args.search is not None and not query_terms(args.search):
+        parser.error("the search query is empty (give at least one word)")  # exits with status 2
     if args.check or args.search is not None:
         early = start_early(paths, max_bytes, use_cache)  # workers forked while no thread runs
         store = load_store(paths, max_bytes, use_cache=use_cache, early=early)
@@ -80,8 +100,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         except BrokenPipeError:  # `reader --search … | head`: the reader stopped listening
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
             return 141  # as a shell reports a command ended by SIGPIPE
-    make_app(paths, max_bytes, use_cache).run()
-    return 0
+    return run_app(make_app(paths, max_bytes, use_cache))
+
+
+def run_app(app: ReaderApp) -> int:
+    """Run the TUI; its exit status is non-zero when it stopped on an error.
+
+    Ends the process even when something still runs (a load blocked on a slow disk, a
+    terminal that went away): the user asked to quit, or nobody is left to ask.
+    """
+    with ending_with_terminal(app):
+        app.run()
+    code = app.return_code or 0
+    finish_load_then_exit(code)
+    return code
 
 
 def run_check(store: Store) -> int:
@@ -91,13 +123,13 @@ def run_check(store: Store) -> int:
     print(f"articles: {store.article_count}", file=out)
     print(f"sources: {len(sources)}", file=out)
     for source in sources:
-        print(f"  {clean_line(source.source_id)} ({clean_line(source.name)}): {source.count}", file=out)
+        print(f"  {display_line(source.source_id)} ({display_line(source.name)}): {source.count}", file=out)
     print(f"duplicates collapsed: {store.duplicates}", file=out)
     skipped = store.skipped_count
     print(f"problems: {len(store.problems)} ({skipped} skipped, {len(store.problems) - skipped} warnings)", file=out)
     for problem in sorted(store.problems, key=lambda p: (p.path, p.reason)):
         kind = "skipped" if problem.skipped else "warning"
-        print(f"  {visible_controls(problem.path)}: {kind}: {clean_line(problem.reason)}", file=out)
+        print(f"  {visible_controls(problem.path)}: {kind}: {display_line(problem.reason)}", file=out)
     if store.article_count == 0:
         return 2
     return 1 if store.problems else 0
@@ -107,8 +139,9 @@ def run_search(store: Store, query: str) -> int:
     """One line per matching article, newest first; exit 1 when nothing matches."""
     slots = store.view(query=query)
     for slot in slots.tolist():
-        article = store.articles[slot]
-        print(f"{article.date_text}\t{article.source_name}\t{article.title}\t{visible_controls(article.path)}")
+        article = store.articles[slot]  # strings may come from the cache file: cleaned here
+        source, title = display_line(article.source_name), display_line(article.title)
+        print(f"{article.date_text}\t{source}\t{title}\t{visible_controls(article.path)}")
     return 0 if len(slots) else 1
 
 

@@ -174,14 +174,13 @@ async def test_help_lists_every_binding_and_problems_screen(tmp_path: Path) -> N
         assert any("broken.md" in row[0] and "front matter" in row[1] for row in app.screen.rows)
 
 
-async def test_open_link_only_for_http(monkeypatch: pytest.MonkeyPatch) -> None:
-    opened: list[str] = []
-    monkeypatch.setattr("webbrowser.open", lambda url, *a, **k: opened.append(url) or True)
+async def test_open_link_only_for_http(browser_calls: list[list[str]]) -> None:
     app = ReaderApp([str(SAMPLE)], use_cache=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         await pilot.press("enter", "o")
-        assert opened and opened[0].startswith("http")
+        assert browser_calls == [["xdg-open", app.main_screen.store.articles[app.main_screen.open_slot].url]]
+        assert browser_calls[0][1].startswith("http")
 
 
 async def test_empty_corpus_says_so(tmp_path: Path) -> None:

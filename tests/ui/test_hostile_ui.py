@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 import unicodedata
-import webbrowser
 from pathlib import Path
 
 import pytest
@@ -37,16 +36,6 @@ def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture
-def browser_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-
-    def record(url: str, *args: object, **kwargs: object) -> bool:
-        calls.append(url)
-        return True
-
-    monkeypatch.setattr(webbrowser, "open", record)
-    return calls
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
@@ -137,7 +126,7 @@ async def test_problems_screen_lists_hostile_files(hostile_root: Path) -> None:
         assert app.screen is main
 
 
-async def test_open_link_refuses_non_web_urls(hostile_root: Path, browser_calls: list[str]) -> None:
+async def test_open_link_refuses_non_web_urls(hostile_root: Path, browser_calls: list[list[str]]) -> None:
     app = ReaderApp([str(hostile_root)], use_cache=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
@@ -156,8 +145,9 @@ async def test_open_link_refuses_non_web_urls(hostile_root: Path, browser_calls:
         main.open_article(escaped)
         await pilot.press("o")
         await pilot.pause()
-        assert browser_calls and all(url.startswith(("http://", "https://")) for url in browser_calls)
-        assert not any(unsafe_characters(url) for url in browser_calls)
+        urls = [argv[-1] for argv in browser_calls]
+        assert urls and all(url.startswith(("http://", "https://")) for url in urls)
+        assert not any(unsafe_characters(url) for url in urls)
         assert app.is_running
 
 

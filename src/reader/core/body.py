@@ -62,8 +62,17 @@ def _autolink_line_at(body: str, start: int) -> str | None:
         return None
     line_start = body.rfind("\n", 0, start) + 1
     line_end = body.find("\n", start)
-    line = body[line_start : len(body) if line_end < 0 else line_end].strip(" \t")
-    match = _AUTOLINK.fullmatch(line)
+    return autolink_url(body[line_start : len(body) if line_end < 0 else line_end])
+
+
+def autolink_url(line: str) -> str | None:
+    """The URL of a line that is a `<http…>` autolink alone (spaces and tabs around it).
+
+    The one rule for "this line is the article's link": the loader takes the last such
+    line as the article's URL (`find_url`), and the reading pane drops these lines from
+    the text, so what the header shows and what `o` opens cannot differ.
+    """
+    match = _AUTOLINK.fullmatch(line.strip(" \t\r"))
     return match.group(1) if match else None
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from reader.core.files import NotRegularFile, read_regular_file
@@ -62,7 +63,8 @@ class ArticleOpener:
         """The article laid out for a pane `width` cells wide, with `terms` highlighted."""
         from reader.core.render import render_article
 
-        document = self.document(article)
+        # The header shows the article's own URL, the one `o` opens (see `links.py`).
+        document = replace(self.document(article), url=article.url)
         return render_article(
             article.title, article.source_name, article.date_text, document, width, terms
         )

@@ -5,11 +5,10 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.markup import escape
 
 from reader.core.text import fold
+from reader.ui.plain import plain
 
 if TYPE_CHECKING:
     from reader.ui.screens.main import MainScreen
@@ -32,7 +31,7 @@ class JumpProvider(Provider):
             return
         for source in main.store.sources():
             yield DiscoveryHit(
-                Text(f"Source: {source.name} ({source.count})"),
+                plain(f"Source: {source.name} ({source.count})"),
                 partial(self._choose_source, main, source.source_id),
                 help="Show only this source",
             )
@@ -46,15 +45,16 @@ class JumpProvider(Provider):
             label = f"Source: {source.name} ({source.count})"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, Text(label), partial(self._choose_source, main, source.source_id),
+                yield Hit(score, plain(label), partial(self._choose_source, main, source.source_id),
                           help="Show only this source")
         store = main.store
         for slot in store.view("", query)[:MAX_ARTICLE_HITS].tolist():
             article = store.articles[slot]
             needle = fold(query.strip())
             score = 0.9 if needle in fold(article.title) else 0.5
-            yield Hit(score, Text(f"{article.date_text}  {article.title}"),
-                      partial(self._open_article, main, slot), help=escape(article.source_name))
+            # Help text is always parsed as markup, so corpus text goes in the prompt only.
+            yield Hit(score, plain(f"{article.date_text}  {article.source_name}  {article.title}"),
+                      partial(self._open_article, main, slot), help="Open this article")
 
     @staticmethod
     def _choose_source(main: MainScreen, source_id: str) -> None:

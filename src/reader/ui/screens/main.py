@@ -9,27 +9,26 @@ any widget.
 from __future__ import annotations
 
 import time
-import webbrowser
 from collections.abc import Sequence
-from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from reader.core.links import open_in_browser
 from reader.core.loader import BackgroundLoad, Batch
 from reader.core.opening import ArticleOpener, ArticleUnavailable, prepare_in_background
 from reader.core.search import SlotArray
 from reader.core.store import ALL_SOURCES, Store
-from reader.core.text import clean_line, query_terms
+from reader.core.text import display_line, query_terms
+from reader.ui.plain import notify_plain, plain
 from reader.ui.widgets.article_list import ArticleList
 from reader.ui.widgets.reading_pane import ReadingPane
 from reader.ui.widgets.search_box import SearchBox
@@ -41,6 +40,8 @@ NARROW_WIDTH = 110
 """Terminal width below which the layout stacks (see `-narrow` in styles/app.tcss)."""
 REFRESH_INTERVAL = 0.5
 """While loading, redraw list and counts at most this often."""
+READER_TITLE = "阅读 Reader"
+"""The reading pane's border title when no article is open."""
 
 
 class MainScreen(Screen[None]):
@@ -56,6 +57,7 @@ class MainScreen(Screen[None]):
         Binding("space", "page_article", "Page", tooltip="Page the article down", id="page-article"),
         Binding("m", "toggle_read", "Read/unread", id="toggle-read"),
         Binding("o", "open_link", "Open link", tooltip="Open the article's link in the browser", id="open-link"),
+        Binding("y", "copy_link", "Copy link", show=False, tooltip="Copy the article's link", id="copy-link"),
         Binding("exclamation_mark", "show_problems", "Problems", show=False, id="show-problems"),
     ]
 
@@ -120,7 +122,7 @@ class MainScreen(Screen[None]):
         self.article_list.store = self.store
         self.sidebar.border_title = "来源 Sources"
         self.article_list.border_title = "文章 Articles"
-        self.reading_pane.border_title = "阅读 Reader"
+        self.reading_pane.border_title = READER_TITLE
         self.article_list.focus()
         self.reload()
 
@@ -136,6 +138,7 @@ class MainScreen(Screen[None]):
         self.article_list.store = self.store
         self.open_slot = None
         self.reading_pane.show(None)
+        self.reading_pane.border_title = READER_TITLE
         self.is_loading = True
         self._progress = "finding files…"
         self._load_started = time.monotonic()
@@ -158,6 +161,22 @@ class MainScreen(Screen[None]):
                 return
             self.app.call_from_thread(self.add_batches, store, batches)
         self.app.call_from_thread(self.loading_finished, store)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed background job is reported; the app stays usable."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        detail = display_line(f"{type(error).__name__}: {error}")[:300]
+        self.log.error(f"worker {event.worker.name!r} failed: {detail}")
+        if event.worker.group == "corpus":
+            self.is_loading = False
+            self._progress = "load failed (Ctrl+R retries)"
+            self.article_list.empty_message = "The corpus could not be loaded."
+            self.refresh_views()
+            notify_plain(self.app, detail, title="Loading the corpus failed", severity="error", timeout=30)
+        else:
+            notify_plain(self.app, detail, title="A background task failed", severity="error", timeout=15)
 
     def add_batches(self, store: Store, batches: list[Batch]) -> None:
         for batch in batches:
@@ -193,11 +212,8 @@ class MainScreen(Screen[None]):
         self.article_list.empty_message = "No articles" if not self.search_query else "No matches"
         self.refresh_views()
         if store.skipped_count:
-            self.notify(
-                f"{store.skipped_count} file(s) skipped; press ! to see why.",
-                title="Some files could not be read",
-                severity="warning",
-            )
+            notify_plain(self.app, f"{store.skipped_count} file(s) skipped; press ! to see why.",
+                         title="Some files could not be read", severity="warning")
 
     # --- views -----------------------------------------------------------------------
 
@@ -217,7 +233,7 @@ class MainScreen(Screen[None]):
             keep = self.open_slot
         self.article_list.empty_message = (
             "Loading…" if self.is_loading and not len(slots)
-            else f"No matches for “{clean_line(query)}”" if terms else "No articles"
+            else f"No matches for “{display_line(query)}”" if terms else "No articles"
         )
         self.article_list.show(slots, keep_slot=keep, terms=terms)
         self.update_status()
@@ -228,7 +244,7 @@ class MainScreen(Screen[None]):
         text.append(f" {store.article_count:,} articles", "bold")
         shown = len(self.article_list.slots)
         if self.search_query.strip():
-            text.append(f" · {shown:,} match “{clean_line(self.search_query)}”", "bold")
+            text.append(f" · {shown:,} match “{display_line(self.search_query)}”", "bold")
             if self.reading_pane.rendered is not None:
                 text.append(f" · {self.reading_pane.rendered.hit_count} hits in article")
                 if self._hit_status:
@@ -282,7 +298,7 @@ class MainScreen(Screen[None]):
             pane.show(self.opener.render(article, self._pane_width(), terms))
         except ArticleUnavailable as error:
             pane.show_message(str(error))
-        pane.border_title = Text(clean_line(article.title))  # a str would be parsed as markup
+        pane.border_title = plain(article.title)  # a str would be parsed as markup
         self._hit_status = ""
         if not self.store.is_read(slot):
             self.store.set_read(slot, True)
@@ -382,14 +398,14 @@ class MainScreen(Screen[None]):
 
     def action_hit(self, direction: int) -> None:
         if not query_terms(self.search_query):
-            self.notify("No search is active: press / to search.", severity="information")
+            notify_plain(self.app, "No search is active: press / to search.")
             return
         if self.open_slot is None and self.article_list.highlighted_slot is not None:
             self.open_article(self.article_list.highlighted_slot)
         number = self.reading_pane.jump_hit(direction)
         total = len(self.reading_pane.hit_lines)
         if number is None:
-            self.notify("No hits in this article.", severity="information")
+            notify_plain(self.app, "No hits in this article.")
         else:
             self._hit_status = f"hit line {number}/{total}"
             self.update_status()
@@ -421,19 +437,36 @@ class MainScreen(Screen[None]):
         self.sidebar.show_sources(self.store.sources(), self.source_id)
         self.article_list.refresh()
 
+    def _link_slot(self) -> int | None:
+        return self.open_slot if self.open_slot is not None else self.article_list.highlighted_slot
+
     def action_open_link(self) -> None:
-        slot = self.open_slot if self.open_slot is not None else self.article_list.highlighted_slot
+        """Open the article's link (the one its header shows) in a graphical browser."""
+        slot = self._link_slot()
+        if slot is None:
+            return
+        url = self.store.articles[slot].url
+        refused = open_in_browser(url or "", on_failure=self._browser_failed)
+        if refused is not None:
+            notify_plain(self.app, refused.reason, severity="warning" if url else "information")
+        else:
+            notify_plain(self.app, url or "", title="Opened in browser")
+
+    def _browser_failed(self, message: str) -> None:
+        """Called from the thread that watches the browser."""
+        self.app.call_from_thread(notify_plain, self.app, message, severity="error")
+
+    def action_copy_link(self) -> None:
+        """Copy the article's link to the clipboard (through the terminal, OSC 52)."""
+        slot = self._link_slot()
         if slot is None:
             return
         url = self.store.articles[slot].url
         if not url:
-            self.notify("This article has no link.", severity="warning")
+            notify_plain(self.app, "This article has no link.")
             return
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
-            self.notify(f"Refused to open a non-web link: {escape(clean_line(url)[:80])}", severity="error")
-            return
-        opened = webbrowser.open(url)  # a list of argv-style launchers, never a shell
-        self.notify(escape(clean_line(url)[:100]), title="Opened in browser" if opened else "No browser found")
+        self.app.copy_to_clipboard(url)
+        notify_plain(self.app, url, title="Link copied")
 
     def action_show_problems(self) -> None:
         from reader.ui.screens.problems import ProblemsScreen
@@ -443,7 +476,7 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hit":
             return True if query_terms(self.search_query) else None
-        if action in ("toggle_read", "open_link"):
+        if action in ("toggle_read", "open_link", "copy_link"):
             has_article = self.open_slot is not None or self.article_list.highlighted_slot is not None
             return True if has_article else None
         return True

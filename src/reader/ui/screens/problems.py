@@ -8,16 +8,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Input, Static
 
 from reader.core.models import Problem
-from reader.core.text import clean_line, fold, visible_controls
+from reader.core.text import display_line, steady_width, visible_controls
+from reader.ui.widgets.problem_list import ProblemList, ProblemRow
 
 
-def problem_rows(problems: list[Problem]) -> list[tuple[str, str, bool]]:
+def problem_rows(problems: list[Problem]) -> list[ProblemRow]:
     """(visible path, reason, skipped) per problem, sorted by path."""
-    rows = [(visible_controls(p.path), clean_line(p.reason), p.skipped) for p in problems]
+    rows = [(steady_width(visible_controls(p.path)), display_line(p.reason), p.skipped) for p in problems]
     return sorted(rows)
 
 
@@ -36,32 +36,22 @@ class ProblemsScreen(ModalScreen[None]):
         with Vertical(id="problems-dialog"):
             yield Static(id="problems-summary", markup=False)
             yield Input(placeholder="Filter by path or reason", id="problems-filter")
-            yield OptionList(id="problems-list")
+            yield ProblemList(self.rows, id="problems-list")
 
     def on_mount(self) -> None:
         self.query_one("#problems-dialog").border_title = "Problems / 问题文件"
         self.show_rows("")
-        self.query_one(OptionList).focus()
+        self.query_one(ProblemList).focus()
 
     @on(Input.Changed, "#problems-filter")
     def filter_rows(self, event: Input.Changed) -> None:
         self.show_rows(event.value)
 
     def show_rows(self, needle: str) -> None:
-        folded = fold(needle.strip())
-        rows = [r for r in self.rows if not folded or folded in fold(f"{r[0]} {r[1]}")]
+        problem_list = self.query_one(ProblemList)
+        problem_list.filter(needle)
         skipped = sum(1 for row in self.rows if row[2])
         summary = Text(f"{skipped} skipped, {len(self.rows) - skipped} loaded with a warning")
         if needle.strip():
-            summary.append(f" · {len(rows)} shown")
+            summary.append(f" · {len(problem_list.shown)} shown")
         self.query_one("#problems-summary", Static).update(summary)
-        options = []
-        for path, reason, is_skipped in rows:
-            prompt = Text(no_wrap=False)
-            prompt.append("skipped  " if is_skipped else "warning  ", "bold red" if is_skipped else "yellow")
-            prompt.append(path, "bold")
-            prompt.append("\n         " + reason)
-            options.append(Option(prompt))
-        if not options:
-            options = [Option(Text("No problems." if not self.rows else "Nothing matches."), disabled=True)]
-        self.query_one(OptionList).set_options(options)

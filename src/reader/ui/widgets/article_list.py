@@ -21,7 +21,7 @@ from textual.strip import Strip
 
 from reader.core.search import SlotArray
 from reader.core.store import Store
-from reader.core.text import fold_with_map
+from reader.core.text import display_line, fold_with_map
 
 SOURCE_CELLS = 10
 DATE_CELLS = 16
@@ -180,7 +180,8 @@ Move with **↑/↓** or **j/k**, **g/G** for first/last, **PgUp/PgDn** to page;
         if not len(self.slots):
             if y == 1:
                 style = self.get_component_rich_style("article-list--empty")
-                return Strip([Segment(set_cell_size("  " + self.empty_message, width), style)], width)
+                message = set_cell_size("  " + display_line(self.empty_message), width)
+                return Strip([Segment(message, style)], width)
             return Strip.blank(width, base)
         if row >= len(self.slots):
             return Strip.blank(width, base)
@@ -199,13 +200,15 @@ Move with **↑/↓** or **j/k**, **g/G** for first/last, **PgUp/PgDn** to page;
         text.append("● " if unread else "  ", self.get_component_rich_style("article-list--unread"))
         text.append(article.date_text, self.get_component_rich_style("article-list--date"))
         text.append(" ")
-        source = set_cell_size(article.source_name, SOURCE_CELLS)
+        # Store strings may come from the cache file: made display-safe here, on the way out.
+        source = set_cell_size(display_line(article.source_name), SOURCE_CELLS)
         text.append(source, self.get_component_rich_style("article-list--source"))
         text.append(" ")
         title_start = len(text)
-        text.append(article.title, Style(bold=unread))
+        title = display_line(article.title)
+        text.append(title, Style(bold=unread))
         if self.terms:
-            self._highlight(text, article.title, title_start)
+            self._highlight(text, title, title_start)
         text.truncate(width, overflow="ellipsis", pad=True)
         return text
 

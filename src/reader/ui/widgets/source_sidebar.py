@@ -10,6 +10,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from reader.core.models import Source
+from reader.core.text import display_line
 
 
 class SourceSidebar(OptionList):
@@ -39,9 +40,12 @@ Move with **↑/↓** or **j/k**; the list follows the highlighted source.
         super().__init__(id=id)
         self.source_ids: list[str] = []
         self._shown: list[tuple[Source, int]] = []
+        self._last: tuple[list[Source], str] = ([], "")
+        """What `show_sources` was last given, to lay out again at a new width."""
 
     def show_sources(self, sources: list[Source], current: str) -> None:
         """Replace the rows, keeping `current` highlighted."""
+        self._last = (sources, current)
         width = max(self.size.width - 2, 16)
         ids = [source.source_id for source in sources]
         if ids == self.source_ids:
@@ -61,7 +65,7 @@ Move with **↑/↓** or **j/k**; the list follows the highlighted source.
         counts = f"{source.count}" + (f" ({source.unread})" if source.unread else "")
         name_cells = max(width - cell_len(counts) - 1, 4)
         text = Text(no_wrap=True, end="")
-        text.append(set_cell_size(source.name, name_cells), "bold" if source.unread else "")
+        text.append(set_cell_size(display_line(source.name), name_cells), "bold" if source.unread else "")
         text.append(" ")
         text.append(counts, "dim")
         return text
@@ -75,4 +79,10 @@ Move with **↑/↓** or **j/k**; the list follows the highlighted source.
         event.stop()
 
     def on_resize(self) -> None:
-        self.source_ids = []  # force a redraw at the new width on the next update
+        """Lay the names out again for the new width (they are cut to fit it)."""
+        sources, current = self._last
+        if self.source_ids:
+            current = self.source_ids[self.highlighted or 0] if self.highlighted is not None else current
+        self.source_ids = []
+        if sources:
+            self.show_sources(sources, current)
