@@ -35,6 +35,7 @@ from typing import TypeAlias
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bs4.element import PageElement
 
+from reader.core.body import autolink_url
 from reader.core.text import clean_line, clean_text
 
 MAX_BODY_CHARS = 200_000
@@ -156,7 +157,6 @@ class Document:
 
 # --- Markdown layer -------------------------------------------------------------------
 
-_AUTOLINK_LINE = re.compile(r"<(https?://[^\s<>]+)>")
 _INLINE_AUTOLINK = re.compile(r"<(https?://[^\s<>\"']{1,2000})>")
 _CHROME_LINK = r"\[返回[^\[\]\n]*\]\([^()\s]*\)"
 _CHROME_LINE = re.compile(rf"{_CHROME_LINK}(?:\s*[｜|]\s*{_CHROME_LINK})*")
@@ -181,13 +181,13 @@ def _split_markdown(body: str) -> tuple[str | None, str | None, str]:
     url: str | None = None
     kept: list[str] = []
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        found = autolink_url(line)  # the loader's rule: the header shows what `o` opens
+        if found is not None:
+            url = clean_line(found)
+            kept.append("")
+            continue
         stripped = line.strip()
         if len(stripped) < _SHORT_LINE:
-            match = _AUTOLINK_LINE.fullmatch(stripped)
-            if match:
-                url = clean_line(match.group(1))
-                kept.append("")
-                continue
             if _CHROME_LINE.fullmatch(stripped):
                 kept.append("")
                 continue

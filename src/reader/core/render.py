@@ -37,7 +37,7 @@ from reader.core.document import (
     Subheading,
     Table,
 )
-from reader.core.text import clean_line, clean_text, fold, fold_with_map
+from reader.core.text import clean_line, clean_text, fold, fold_with_map, steady_width
 
 MIN_WIDTH = 10
 """Narrower requests are rendered at this width."""
@@ -79,12 +79,12 @@ class RenderedArticle:
 
 # --- Safe strings -----------------------------------------------------------------------
 
-_DISPLAY_REPLACEMENTS = (("\n", " "), ("\t", " "), ("\r", " "), ("\u200d", ""), ("\ufe0f", ""))
+_DISPLAY_REPLACEMENTS = (("\n", " "), ("\t", " "), ("\r", " "))
 
 
 def _display(text: str) -> str:
     """A string that is safe to put on one line whose width we measure ourselves."""
-    text = clean_text(text)
+    text = steady_width(clean_text(text))
     for old, new in _DISPLAY_REPLACEMENTS:  # str.replace: translate() is slow on CJK
         if old in text:
             text = text.replace(old, new)

@@ -87,15 +87,54 @@ def fold_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(folded), origin
 
 
+MAX_QUERY_TERMS = 32
+"""Terms a query keeps at most (see `query_terms`): a pasted page is not 20,000 searches."""
+
+
+@lru_cache(maxsize=64)
 def query_terms(query: str) -> tuple[str, ...]:
-    """Split a search query into folded terms; every term must match (AND).
+    """Split a search query into folded terms, longest first; every term must match (AND).
 
     Whitespace (including the ideographic space) separates terms. Duplicates and terms
     contained in another term are dropped because they cannot narrow the result further.
+    Only the first `MAX_QUERY_TERMS` terms left, in the order written, are kept; later ones
+    are ignored. So the work is linear in the query (each word is checked against at most
+    that many), and the callers that ask again for each keystroke get the cached answer.
     """
-    terms = [t for t in fold(clean_line(query)).split() if t]
-    unique: list[str] = []
-    for term in sorted(set(terms), key=len, reverse=True):
-        if not any(term in longer for longer in unique):
-            unique.append(term)
-    return tuple(unique)
+    kept: list[str] = []
+    for term in fold(clean_line(query)).split():
+        if any(term in other for other in kept):
+            continue
+        kept = [other for other in kept if other not in term]
+        kept.append(term)
+        if len(kept) == MAX_QUERY_TERMS:
+            break
+    return tuple(sorted(kept, key=len, reverse=True))
+
+
+# Characters whose width terminals disagree on, with each other and with Rich: variation
+# selectors, joiners, the soft hyphen, emoji skin-tone modifiers and tag characters. A row
+# measured with one width and drawn with another pushes every cell after it sideways.
+_UNSTEADY_WIDTH = re.compile(
+    "[\u00ad\u200b-\u200d\u2060\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+)
+# Regional indicators pair up into a flag (2 cells) or stand alone (1 or 2): shown as the
+# letters they spell, so 🇨🇳 reads "CN".
+_REGIONAL_INDICATORS = re.compile("[\U0001f1e6-\U0001f1ff]")
+
+
+def steady_width(text: str) -> str:
+    """`text` without the characters whose terminal width is unpredictable (see above)."""
+    if text.isascii():
+        return text
+    text = _UNSTEADY_WIDTH.sub("", text)
+    if "\U0001f1e6" <= max(text, default="a"):
+        text = _REGIONAL_INDICATORS.sub(lambda match: chr(ord(match.group()) - 0x1F1E6 + ord("A")), text)
+    return text
+
+
+def display_line(text: str) -> str:
+    """Any untrusted string made fit for one line of the screen: the one way corpus text,
+    cached text and paths become something to show (never markup: callers wrap the result
+    in a Rich `Text` or pass `markup=False`)."""
+    return steady_width(clean_line(text))
