@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,11 @@ from hypothesis import strategies as st
 from reader.core import search_text
 from reader.core.body import search_body
 from reader.core.loader import load_store
-from reader.core.search import MAX_SEARCH_UNITS, choose_vocabulary, fold_prefix, units_of
+from reader.core.models import Article, Post
+from reader.core.search import MAX_SEARCH_UNITS, SearchIndex, choose_vocabulary, fold_prefix, units_of
 from reader.core.search_text import FoldedTexts
-from reader.core.text import fold
+from reader.core.store import Store
+from reader.core.text import MAX_QUERY_TERMS, fold, query_terms
 
 HEADER = '---\ntitle: "开头"\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\ntags: 东财新闻\n---\n'
 
@@ -119,3 +122,48 @@ def test_choosing_the_vocabulary_samples_the_start_of_long_posts() -> None:
         tracemalloc.stop()
     assert peak < 100e6, f"peak {peak / 1e6:.0f} MB"
     assert vocabulary.keys.size > 1000  # the grams of the sampled starts
+
+
+# --- (b) a pasted page as a query -------------------------------------------------------
+
+
+def test_a_query_keeps_its_first_terms() -> None:
+    words = [f"t{number}z" for number in range(MAX_QUERY_TERMS + 8)]
+    terms = query_terms(" ".join(words))
+    assert sorted(terms) == sorted(words[:MAX_QUERY_TERMS])
+    assert query_terms("ab a abc b ab ＡＢＣ") == ("abc",)  # repeats and contained terms still go
+
+
+def test_a_query_of_twenty_thousand_words_is_answered_at_once() -> None:
+    store = Store()
+    zone = timezone(timedelta(hours=8))
+    words = [f"w{number}x" for number in range(20_000)]
+    store.add([
+        Post(Article(f"id{n}", f"p{n}", "t", datetime(2022, 1, 1, tzinfo=zone) + timedelta(minutes=n), "s", "s", None),
+             fold(" ".join(words[n : n + 40])), 1, 1)
+        for n in range(2_000)
+    ])
+    query = " ".join(words)
+    started = time.perf_counter()
+    found = store.view(query=query)
+    elapsed = time.perf_counter() - started  # took 9 s (20,000 terms, quadratic dedupe)
+    assert elapsed < 1, f"{elapsed:.2f} s"
+    terms = query_terms(query)
+    expected = [slot for slot in range(2_000) if all(term in store.index.text(slot) for term in terms)]
+    assert sorted(found.tolist()) == expected
+
+
+def test_a_search_stops_at_the_first_term_that_matches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = SearchIndex()
+    index.add([fold(f"第{number}篇 芯片 工信部") for number in range(50)])
+    computed: list[str] = []
+    compute = SearchIndex._compute
+
+    def counting(self: SearchIndex, term: str, slots: int) -> object:
+        computed.append(term)
+        return compute(self, term, slots)
+
+    monkeypatch.setattr(SearchIndex, "_compute", counting)
+    terms = query_terms("芯片 " + " ".join(f"没有{number}" for number in range(20)) + " 工信部")
+    assert index.search(terms).tolist() == []
+    assert len(computed) == 1

@@ -512,14 +512,20 @@ class SearchIndex:
         return chunk.text_at(slot - chunk.start)
 
     def search(self, terms: tuple[str, ...]) -> SlotArray:
-        """Sorted slots whose text contains every term (all slots when there are none)."""
+        """Sorted slots whose text contains every term (all slots when there are none).
+
+        Terms are answered in the order given (`query_terms`: longest, so rarest, first)
+        and the search stops as soon as no slot is left: a pasted paragraph of words that
+        match nothing costs one term, not thirty-two.
+        """
         slots = self._size
         if not terms:
             return np.arange(slots, dtype=np.int64)
-        answers = sorted((self._term_answer(term, slots) for term in terms), key=len)
-        result = answers[0]
-        for other in answers[1:]:
-            result = np.intersect1d(result, other, assume_unique=True)
+        result = self._term_answer(terms[0], slots)
+        for term in terms[1:]:
+            if result.size == 0:
+                break
+            result = np.intersect1d(result, self._term_answer(term, slots), assume_unique=True)
         return result
 
     def _term_answer(self, term: str, slots: int) -> SlotArray:
