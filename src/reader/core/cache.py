@@ -18,6 +18,10 @@ temporary name and moved into place with `os.replace`, so a reader sees either t
 the new file. Anything unexpected (truncated, corrupt, another version, wrong shapes)
 makes `open_cache` return None, or ends `results` early with `damaged` set, and the
 files not yet served are read afresh.
+Nor is it trusted: the folder is created private (0700), and a cache file that is not a
+regular file of this user's counts as missing. Saving never fails a load, removes
+temporaries that killed runs left, and evicts caches unused for `MAX_UNUSED_SECONDS` or
+beyond `MAX_TOTAL_BYTES`, least recently used (opened) first.
 Deliberately not here: deciding what to re-read (`loader.LoadPlan`).
 """
 
@@ -26,9 +30,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat
 import struct
 import tempfile
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,6 +79,14 @@ VERSION = _scheme_version()
 _HEADER = struct.Struct("<8sIQQIQ")  # magic, version, meta offset, meta length, meta crc, total
 _STRING_FIELDS = 6  # path, identity, title, source_id, source_name, url ("" for none)
 _NUMBER_FIELDS = 4  # size, mtime_ns, date in µs since the epoch, utc offset in seconds
+MAX_TOTAL_BYTES = 2 * 2**30
+"""Cache files beyond this total are removed, least recently used first (see `_tidy`)."""
+MAX_UNUSED_SECONDS = 30 * 86400
+"""A cache not opened for this long is removed (its corpus is likely gone or moved)."""
+_TEMPORARY_MAX_SECONDS = 86400
+"""A temporary this old is abandoned whoever wrote it (a PID can be reused)."""
+_TEMPORARY = re.compile(r"\.corpus-(\d+)-[^-]*\.tmp")
+"""A temporary's name: the writer's PID, then mkstemp's random part."""
 
 
 @dataclass(slots=True)
@@ -197,23 +212,113 @@ def still_valid(result: ReadResult, keys: FileKeys | StatKeys) -> ReadResult:
 
 
 def save(location: str, corpus: CachedCorpus) -> bool:
-    """Write the cache atomically; returns False (and leaves no temporary) on any failure."""
+    """Write the cache atomically, then tidy its folder; False when it could not be written.
+
+    A cache only saves time, so no ordinary failure (full disk, read-only folder, odd
+    data) may stop the load that called this. The temporary goes on every way out,
+    an interrupt included (re-raised after): each leak was a cache-sized file.
+    """
     directory = os.path.dirname(location)
     temporary = None
     try:
-        os.makedirs(directory, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".corpus-", suffix=".tmp")
+        _make_private_directory(directory)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=f".corpus-{os.getpid()}-", suffix=".tmp")
         with os.fdopen(handle, "wb") as out:
             _write(out, corpus)
         os.replace(temporary, location)
-        return True
-    except (OSError, ValueError, UnicodeError):
-        if temporary is not None:
-            try:
-                os.unlink(temporary)
-            except OSError:
-                pass
+        temporary = None
+    except Exception:
         return False
+    finally:
+        if temporary is not None:
+            _remove(temporary)
+    _tidy(directory, location)
+    return True
+
+
+def _make_private_directory(directory: str) -> None:
+    """Create the cache folder readable by its owner only (one already there is left as
+    it is): the cache holds what the corpus says, and another user must not plant one.
+    `mkdir`'s mode is masked by the umask, hence the `chmod`."""
+    parent = os.path.dirname(directory)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        return
+    os.chmod(directory, 0o700)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _tidy(directory: str, written: str) -> None:
+    """Remove what other runs left in the cache folder: temporaries of runs that were
+    killed, and caches of corpora not opened for long or beyond the size cap (never
+    `written`). Runs after a save only, one listing of the folder: never at start-up."""
+    now = time.time()
+    try:
+        with os.scandir(directory) as listing:
+            found = [(entry.name, entry.path, _lstat(entry))
+                     for entry in listing if entry.name.endswith((".tmp", ".cache"))]
+        room = MAX_TOTAL_BYTES - os.stat(written).st_size
+    except OSError:
+        return
+    caches: list[tuple[float, int, str]] = []
+    for name, path, info in found:
+        if info is None:
+            continue  # gone meanwhile (another run renamed its temporary)
+        if name.startswith(".corpus-") and name.endswith(".tmp"):
+            if _abandoned(name, info.st_mtime, now):
+                _remove(path)
+        elif name.startswith("corpus-") and name != os.path.basename(written):
+            caches.append((info.st_mtime, info.st_size, path))
+    _evict(caches, room, now)
+
+
+def _lstat(entry: os.DirEntry[str]) -> os.stat_result | None:
+    try:
+        return entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def _abandoned(name: str, modified: float, now: float) -> bool:
+    """True for a temporary no live writer will finish: its writer's process is gone, or
+    it is a day old (older versions put no PID in the name: they wait the day)."""
+    if now - modified > _TEMPORARY_MAX_SECONDS:
+        return True
+    match = _TEMPORARY.fullmatch(name)
+    return match is not None and not _process_alive(int(match[1]))
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this PID exists (when that cannot be known safely: True)."""
+    if pid <= 0 or os.name != "posix":  # kill(0, …) means a process group; Windows' kill kills
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. another user's process
+        return True
+    return True
+
+
+def _evict(caches: list[tuple[float, int, str]], room: int, now: float) -> None:
+    """Remove caches (last used, size, path) unused for `MAX_UNUSED_SECONDS`, then the least
+    recently used while they take more than `room` bytes, so the folder stays bounded."""
+    total = sum(size for _, size, _ in caches)
+    for used, size, path in sorted(caches):
+        if now - used <= MAX_UNUSED_SECONDS and total <= room:
+            return  # oldest first: the rest are newer, and there is room
+        _remove(path)
+        total -= size
 
 
 def _write(out: IO[bytes], corpus: CachedCorpus) -> None:
@@ -221,7 +326,7 @@ def _write(out: IO[bytes], corpus: CachedCorpus) -> None:
     sections: list[list[int]] = []
 
     def section(data: bytes | npt.NDArray[Any]) -> int:
-        view = memoryview(data).cast("B")
+        view = _bytes_of(data)
         sections.append([out.tell(), view.nbytes, zlib.crc32(view)])
         out.write(view)
         return len(sections) - 1
@@ -263,8 +368,15 @@ def _write_result(result: ReadResult, section: Any) -> dict[str, int]:
     run = {"records": len(result.records), "problems": len(result.problems), "crc": 0}
     for name in _RUN_SECTIONS:
         run[name] = section(blobs[name])
-        run["crc"] = zlib.crc32(memoryview(blobs[name]).cast("B"), run["crc"])  # type: ignore[arg-type]
+        run["crc"] = zlib.crc32(_bytes_of(blobs[name]), run["crc"])  # type: ignore[arg-type]
     return run
+
+
+def _bytes_of(data: bytes | npt.NDArray[Any]) -> memoryview:
+    """The bytes of a section, without a copy. Arrays are made flat first: `cast` refuses
+    a view with a zero in its shape, as the rows of a run with no post have (8, 0), and
+    such runs are ordinary (an empty folder, a run of files that are not posts)."""
+    return memoryview(data.reshape(-1) if isinstance(data, np.ndarray) else data).cast("B")
 
 
 _RUN_SECTIONS = ("strings", "numbers", "texts", "offsets", "rows")
@@ -275,16 +387,46 @@ _RUN_SECTIONS = ("strings", "numbers", "texts", "offsets", "rows")
 
 
 def open_cache(location: str) -> CacheReader | None:
-    """The cache at `location` ready to be read run by run, or None when missing or damaged."""
-    try:
-        handle = open(location, "rb")  # noqa: SIM115 - kept open while the runs are read
-    except OSError:
+    """The cache at `location` ready to be read run by run, or None when missing or damaged.
+
+    Opening it marks it used (its times), which is what keeps `_tidy` from evicting it.
+    """
+    handle = _open_own_file(location)
+    if handle is None:
         return None
     try:
-        return CacheReader(handle)
+        reader = CacheReader(handle)
     except Exception:  # a damaged cache of any kind is simply rebuilt
         handle.close()
         return None
+    try:
+        os.utime(handle.fileno())  # one call per load, not per file
+    except (OSError, NotImplementedError):  # read-only media; a system without futimes
+        pass
+    return reader
+
+
+def _open_own_file(location: str) -> IO[bytes] | None:
+    """The file at `location` open for reading, or None unless it is a regular file of ours.
+
+    Opened non-blocking (which regular files ignore): a FIFO or a device there would
+    block `open`, start-up with it, and quitting (the load's thread waits). A file
+    another user owns may have been planted to show made-up articles: like anything
+    odd, it counts as missing.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    try:
+        descriptor = os.open(location, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISREG(info.st_mode) and (not hasattr(os, "getuid") or info.st_uid == os.getuid()):
+            return os.fdopen(descriptor, "rb")  # noqa: SIM115 - kept open while the runs are read
+    except OSError:
+        pass
+    os.close(descriptor)
+    return None
 
 
 def load(location: str) -> CachedCorpus | None:

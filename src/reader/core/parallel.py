@@ -114,8 +114,7 @@ class ParallelReader:
         self._pool = ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_warm_up)
         self._futures: list[Future[Any]] = []
         if not fork:  # workers start one per submission: all of them now, while the first batch is read
-            for _ in range(count):
-                self._pool.submit(_warm_up)
+            self._futures = [self._pool.submit(_warm_up) for _ in range(count)]
 
     def submit(self, function: Callable[..., T], *args: object) -> Future[T]:
         """Run `function(*args)` in a worker."""
@@ -141,7 +140,16 @@ class ParallelReader:
             yield future.result()
 
     def close(self) -> None:
-        """Stop: tasks not started yet never run, and nothing waits for the running ones."""
+        """Stop: tasks not started yet never run, and nothing waits for the running ones.
+
+        With nothing left to run (a finished load), wait for the workers to exit (a few
+        ms): a pool left shutting down races the interpreter's exit, whose hook then
+        wrote to the pool's closed wake-up pipe ("Exception ignored … Bad file
+        descriptor", one `reader --check` in five). A cancelled load still quits at once.
+        """
+        if all(future.done() for future in self._futures):
+            self._pool.shutdown(wait=True)
+            return
         # The pool's own `cancel_futures` does nothing once the pool object is collected,
         # which can happen before its manager thread looks: quitting mid-load then waited
         # for the whole load (seconds) at interpreter exit.
