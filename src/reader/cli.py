@@ -23,6 +23,8 @@ from reader.core.text import display_line, query_terms, visible_controls
 from reader.terminal import ending_with_terminal, finish_load_then_exit
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from reader.ui.app import ReaderApp
 
 
@@ -103,16 +105,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_app(make_app(paths, max_bytes, use_cache))
 
 
-def run_app(app: ReaderApp) -> int:
+def run_app(app: App[None], *, headless: bool = False, exit_hard: bool = True) -> int:
     """Run the TUI; its exit status is non-zero when it stopped on an error.
 
-    Ends the process even when something still runs (a load blocked on a slow disk, a
-    terminal that went away): the user asked to quit, or nobody is left to ask.
+    With `exit_hard`, ends the process even when something still runs (a load blocked on
+    a slow disk): the user asked to quit, or the terminal went away.
     """
     with ending_with_terminal(app):
-        app.run()
+        app.run(headless=headless)
     code = app.return_code or 0
-    finish_load_then_exit(code)
+    if exit_hard:
+        finish_load_then_exit(code)
     return code
 
 
