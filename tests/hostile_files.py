@@ -160,6 +160,17 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
         "utf16-bom": ((front("UTF-16编码") + "<p>正文</p>\n").encode("utf-16"), "article"),
         "utf16-be-bom": (b"\xfe\xff" + (front("UTF-16大端") + "<p>正文</p>\n").encode("utf-16-be"), "article"),
         "utf16-broken": (b"\xff\xfe" + b"\x00\xd8" + b"a", "problem"),
+        "utf32-bom": ((front("UTF-32编码") + "<p>正文</p>\n").encode("utf-32"), "article"),
+        "utf8-surrogate": (front("中\ud800").encode("utf-8", "surrogatepass"), "problem"),  # GB18030 mojibake
+        "cp1252": (
+            ('---\nlayout: post\ntitle: "Naïve cafés"\ndate: 2022-03-01 09:56:11 +0800\ncategories: blog\n'
+             "tags: Blog\n---\n<p>Naïve cafés résumés</p>\n").encode("cp1252"),
+            "problem",
+        ),
+        "utf8-cut-off": ((front("最后一个字被截断") + "<p>正文到此为止</p>\n<p>截断").encode()[:-1], "article"),
+        "impossible-date": (front("不存在的日期", date="2021-02-30").encode(), "article"),
+        "zero-date": (front("零日期", date="0000-00-00").encode(), "article"),
+        "offset-date": (front("时区越界", date="2021-12-01 22:00:00 +99:00").encode(), "article"),
         "utf8-bom": (b"\xef\xbb\xbf" + (front("带BOM") + "<p>正文</p>\n").encode(), "article"),
         "crlf": ((front("Windows换行") + "<p>第一段</p>\n<p>第二段</p>\n").replace("\n", "\r\n").encode(), "article"),
         "cr-only": ((front("老Mac换行") + "<p>第一段</p>\n").replace("\n", "\r").encode(), "article"),
@@ -174,7 +185,8 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
 
 
 def write_hostile_corpus(root: Path, pwned: Path, valid_count: int = 20) -> dict[str, str]:
-    """Write valid posts and every hostile kind under `root`; return file name -> outcome.
+    """Write valid posts and every hostile kind under `root`, and beside it one post that
+    links from the corpus point to (they must not reach it); return file name -> outcome.
 
     Outcomes: "article", "problem", "any" (either is acceptable), "ignored" (not a post
     file, e.g. a directory or a `.jpg`), "warning" (a problem that is not skipped).
@@ -209,4 +221,9 @@ def write_hostile_corpus(root: Path, pwned: Path, valid_count: int = 20) -> dict
     expected["hostile-dev-zero.md"] = "problem"  # a device: "not a regular file"
     os.symlink(root / "does-not-exist.md", root / "hostile-dangling.md")
     expected["hostile-dangling.md"] = "problem"  # "broken link"
+    (root.parent / "hostile-outside.md").write_text(weird, encoding="utf-8")
+    for name, target in (("hostile-link-up", ".."), ("hostile-link-to-root", "/"),
+                         ("hostile-link-out.md", "../hostile-outside.md")):
+        os.symlink(target, root / name)
+        expected[name] = "problem"  # "link leaves the corpus, not followed"
     return expected

@@ -118,6 +118,12 @@ def test_all_valid_posts_load(corpus: tuple[Path, Path, dict[str, str], Store]) 
         ("hostile-header-too-long.md", "longer than"),
         ("hostile-huge-line-over-limit.md", "limit"),
         ("hostile-utf16-broken.md", "utf-16"),
+        ("hostile-utf8-surrogate.md", "not utf-8 text, nor gb18030 chinese"),
+        ("hostile-cp1252.md", "not utf-8 text, nor gb18030 chinese"),
+        ("hostile-link-up", "link leaves the corpus, not followed"),
+        ("hostile-link-to-root", "link leaves the corpus, not followed"),
+        ("hostile-link-out.md", "link leaves the corpus, not followed"),
+        ("hostile-dev-zero.md", "link leaves the corpus, not followed"),
     ],
 )
 def test_problem_reasons_say_what_is_wrong(
@@ -146,9 +152,14 @@ def test_problem_reasons_are_one_clean_line(corpus: tuple[Path, Path, dict[str, 
         ("hostile-gb18030-encoded.md", "GB18030"),
         ("hostile-utf16-bom.md", "UTF-16"),
         ("hostile-utf16-be-bom.md", "UTF-16"),
+        ("hostile-utf32-bom.md", "UTF-32"),
+        ("hostile-utf8-cut-off.md", "last character cut off"),
+        ("hostile-impossible-date.md", 'date "2021-02-30" cannot be read'),
+        ("hostile-zero-date.md", 'date "0000-00-00" cannot be read'),
+        ("hostile-offset-date.md", 'date "2021-12-01 22:00:00 +99:00" cannot be read'),
     ],
 )
-def test_other_encodings_load_with_a_note(
+def test_odd_encodings_and_dates_load_with_a_note(
     corpus: tuple[Path, Path, dict[str, str], Store], name: str, note: str,
 ) -> None:
     _, _, _, store = corpus

@@ -114,15 +114,36 @@ def cache_directory() -> str:
     return platformdirs.user_cache_dir("reader")
 
 
-def cache_file(roots: list[str], directory: str | os.PathLike[str] | None = None) -> str | None:
-    """The cache file for these corpus roots, or None when the directory is inside one."""
+def cache_file(roots: list[str], directory: str | os.PathLike[str] | None = None,
+               follow_links: bool = False) -> str | None:
+    """The cache file for these corpus roots, or None when it would lie in the corpus.
+
+    Keyed by the roots' real paths and by `follow_links` (the files found differ). The
+    roots alone are checked here; `location_is_safe` checks again, before writing, with
+    every directory the walk reached.
+    """
     folder = os.path.realpath(os.fspath(directory) if directory else cache_directory())
     real_roots = sorted({os.path.realpath(root) for root in roots})
-    for root in real_roots:
-        if os.path.isdir(root) and os.path.commonpath([folder, root]) == root:
-            return None
-    digest = hashlib.sha256("\n".join(real_roots).encode("utf-8", "surrogatepass")).hexdigest()
-    return os.path.join(folder, f"corpus-{digest[:24]}.cache")
+    key = "\n".join(real_roots) + ("\n\0links followed" if follow_links else "")  # no path holds a NUL
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    location = os.path.join(folder, f"corpus-{digest[:24]}.cache")
+    directories = [root for root in real_roots if os.path.isdir(root)]
+    files = [root for root in real_roots if root not in directories]
+    return location if location_is_safe(location, directories, files) else None
+
+
+def location_is_safe(location: str, reached_dirs: list[str], file_roots: list[str]) -> bool:
+    """Whether writing `location` leaves the corpus untouched: its folder's real path is
+    neither in a directory the walk reached nor the folder of a file named as a root.
+
+    `reached_dirs` and `file_roots` are real paths (the loader makes them so). Below a
+    file root's folder is fine: `reader ~/a.md` keeps its cache in ~/.cache as usual.
+    """
+    folder = os.path.realpath(os.path.dirname(location))
+    inside = os.path.join(folder, "")
+    if any(inside.startswith(os.path.join(reached, "")) for reached in reached_dirs):
+        return False
+    return all(os.path.dirname(root) != folder for root in file_roots)
 
 
 # --- validity --------------------------------------------------------------------------------

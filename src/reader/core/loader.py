@@ -15,6 +15,7 @@ Deliberately not here: rendering an article (see `document.py`), the index (`sea
 from __future__ import annotations
 
 import codecs
+import errno
 import gc
 import heapq
 import os
@@ -80,46 +81,79 @@ class FileEntry(NamedTuple):
     mtime_ns: int = -1
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[FileEntry], list[Problem]]:
+def discover(paths: Iterable[str | os.PathLike[str]], *,
+             follow_links: bool = False) -> tuple[list[FileEntry], list[Problem]]:
     """All post files under `paths`, newest name first, plus problems met on the way.
 
-    Directories are walked recursively; hidden ones are skipped; a symlinked directory is
-    followed once (a loop is reported, not followed). A file named explicitly is read
-    whatever its suffix. Files are not stat'ed here (100k stats cost ~0.25 s before the
-    first screen): the reader learns sizes and times when it opens a file. Every step
-    is a comprehension or a sort, as this runs over every name before the first screen.
+    Roots are made canonical first (`canonical_roots`). Directories are walked
+    recursively; hidden ones are skipped; a symlink (to a folder or a post) is followed
+    when its real target stays inside the roots, or with `follow_links` anywhere but a
+    pseudo-filesystem; a folder is listed once (a link loop is reported, not followed).
+    A file named explicitly is read whatever its suffix. Files are not stat'ed here (100k
+    stats cost ~0.25 s before the first screen): the reader learns sizes and times when
+    it opens a file. Every step is a comprehension or a sort, as this runs over every
+    name before the first screen.
     """
-    return _ordered(_found(paths))
+    return _ordered(_found(canonical_roots(paths), follow_links))
 
 
-Found = tuple[list[FileEntry], list[tuple[str, list[str]]], list[Problem]]
-"""What a walk found: files named explicitly, (folder, post file names) pairs, problems."""
+PSEUDO_FILESYSTEMS = ("/proc/", "/sys/", "/dev/")
+"""Kernel views, not files (`reader /proc` walked the whole system): never read, by real path."""
 
 
-def _found(paths: Iterable[str | os.PathLike[str]]) -> Found:
-    """`discover` up to the ordering (compact: a worker sends it back, see `start_early`)."""
+def canonical_roots(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """The real, absolute paths of `paths`, each once, in the order given.
+
+    One corpus spelled two ways (`DIR`, `./DIR/`, its absolute path, `DIR DIR/x.md`)
+    must give the same paths in records, problems and the cache key, or the cache's
+    newest run and a fresh listing show every post twice. Called at each entry of a
+    load: a realpath per root, never per file.
+    """
+    return list(dict.fromkeys(map(_real, map(os.fspath, paths))))
+
+
+def _real(path: str) -> str:
+    try:
+        return os.path.realpath(path)
+    except ValueError:  # a NUL in the path: no such file, as `os.stat` will say
+        return os.path.abspath(path)
+
+
+def _is_pseudo(real: str) -> bool:
+    return os.path.join(real, "").startswith(PSEUDO_FILESYSTEMS)
+
+
+Found = tuple[list[FileEntry], list[tuple[str, list[str]]], list[Problem], list[str]]
+"""What a walk found: files named explicitly, (folder, post file names) pairs, problems,
+and the real paths of the folders it entered from outside their parent: the roots and the
+targets of links it followed (every other folder it reached lies below one of these)."""
+
+
+def _found(roots: list[str], follow_links: bool = False) -> Found:
+    """`discover` of canonical roots up to the ordering (compact: a worker sends it back,
+    see `start_early`)."""
     named: list[FileEntry] = []
-    folders: list[tuple[str, list[str]]] = []
-    problems: list[Problem] = []
-    visited: set[tuple[int, int]] = set()
-    for raw in paths:
-        path = os.fspath(raw)
+    walk = _Walk(roots, follow_links)
+    for path in roots:
+        if _is_pseudo(path):
+            walk.problems.append(Problem(path, "pseudo-filesystem, not read"))
+            continue
         try:
             info = os.stat(path)
-        except OSError as error:
-            problems.append(Problem(path, f"cannot open: {_os_reason(error)}"))
+        except (OSError, ValueError) as error:
+            walk.problems.append(Problem(path, _cannot("open", error)))
             continue
         if stat.S_ISDIR(info.st_mode):
-            _walk(path, info, folders, problems, visited)
+            walk.tree(path, info)
         elif stat.S_ISREG(info.st_mode):
             named.append(FileEntry(path, info.st_size, info.st_mtime_ns))
         else:
-            problems.append(Problem(path, "not a regular file or directory"))
-    return named, folders, problems
+            walk.problems.append(Problem(path, "not a regular file or directory"))
+    return named, walk.folders, walk.problems, walk.reached
 
 
 def _ordered(found: Found) -> tuple[list[FileEntry], list[Problem]]:
-    named, folders, problems = found
+    named, folders, problems, _ = found
     return _newest_first(named, folders), problems
 
 
@@ -140,54 +174,107 @@ def _newest_first(named: list[FileEntry], folders: list[tuple[str, list[str]]]) 
 _new_entry = tuple.__new__  # FileEntry(path) costs twice as much through its __new__
 
 
-def _walk(
-    root: str, info: os.stat_result, folders: list[tuple[str, list[str]]],
-    problems: list[Problem], visited: set[tuple[int, int]],
-) -> None:
-    """Iterative directory walk (no recursion limit) guarding against symlink loops.
+class _Walk:
+    """The directory walk of one discovery: what it found, and where it has been.
 
-    Appends (directory with a trailing separator, post file names newest first) to `folders`.
+    Real paths are known without a system call for plain folders (the parent's real path
+    and the name); only a link, or an entry of unknown kind, costs a `realpath` or `lstat`.
     """
-    pending = [(root, info)]
-    while pending:
-        directory, dir_info = pending.pop()
-        key = (dir_info.st_dev, dir_info.st_ino)
-        if key in visited:
-            if directory != root:
-                problems.append(Problem(directory, "directory link loop, not followed", False))
-            continue
-        visited.add(key)
-        try:
-            files, others = _listing(directory)
-        except OSError as error:
-            problems.append(Problem(directory, f"cannot list directory: {_os_reason(error)}"))
-            continue
-        prefix = os.path.join(directory, "")
-        for kind, name in others:  # few
-            path = prefix + name
-            if kind == "o":
-                if _is_post_name(name):  # a FIFO, socket or device named like a post: never opened
-                    problems.append(Problem(path, "not a regular file"))
+
+    def __init__(self, roots: list[str], follow_links: bool) -> None:
+        self.folders: list[tuple[str, list[str]]] = []
+        """(directory with a trailing separator, post file names newest first)."""
+        self.problems: list[Problem] = []
+        self.reached: list[str] = []
+        """See `Found`: what the cache must stay out of."""
+        self._visited: set[tuple[int, int]] = set()
+        self._follow_links = follow_links
+        self._inside = tuple(os.path.join(root, "") for root in roots)
+
+    def tree(self, root: str, info: os.stat_result) -> None:
+        """Walk a root folder, iteratively (no recursion limit), guarding against loops."""
+        pending = [(root, root, info, True)]  # path, real path, stat, entered from outside its parent
+        while pending:
+            directory, real, dir_info, jumped = pending.pop()
+            key = (dir_info.st_dev, dir_info.st_ino)
+            if key in self._visited:  # a plain folder seen twice is in two roots: no news
+                if jumped and directory != root:
+                    self.problems.append(Problem(directory, "directory link loop, not followed", False))
                 continue
+            self._visited.add(key)
+            if jumped:
+                self.reached.append(real)
             try:
-                info = os.stat(path)  # follows links
+                files, others = _listing(directory)
             except OSError as error:
-                if _is_post_name(name):
-                    reason = "broken link: its target does not exist" if kind == "l" and not os.path.exists(path) \
-                        else f"cannot read: {_os_reason(error)}"
-                    problems.append(Problem(path, reason))
+                self.problems.append(Problem(directory, _cannot("list directory", error)))
                 continue
-            if stat.S_ISDIR(info.st_mode):
-                pending.append((path, info))
-            elif not _is_post_name(name):
-                continue  # not a post (pictures, notes…): ignored, not a problem
-            elif stat.S_ISREG(info.st_mode):
+            prefix = os.path.join(directory, "")
+            for kind, name in others:  # few
+                self._other(kind, prefix, name, real, files, pending)
+            if files:
+                files.sort(reverse=True)
+                self.folders.append((prefix, files))
+
+    def _other(self, kind: str, prefix: str, name: str, parent: str, files: list[str],
+               pending: list[tuple[str, str, os.stat_result, bool]]) -> None:
+        """Take in a listed entry other than a plain post file (`parent`: the real path of
+        its folder): post files go to `files`, folders to `pending`, refusals to problems."""
+        path = prefix + name
+        if kind == "u":
+            kind = _kind_of(path)
+        if kind in ("f", "o"):
+            if _is_post_name(name) and kind == "f":
                 files.append(name)
-            else:
-                problems.append(Problem(path, "not a regular file"))
-        if files:
-            files.sort(reverse=True)
-            folders.append((prefix, files))
+            elif _is_post_name(name):  # a FIFO, socket or device named like a post: never opened
+                self.problems.append(Problem(path, "not a regular file"))
+            return
+        try:
+            info = os.stat(path)  # follows links
+        except OSError as error:
+            self._unreachable(kind, path, name, error)
+            return
+        is_dir = stat.S_ISDIR(info.st_mode)
+        if not is_dir and not _is_post_name(name):
+            return  # not a post (pictures, notes…): ignored, not a problem
+        real = os.path.join(parent, name) if kind == "d" else _real(path)
+        refusal = self._refusal(real, kind == "d")
+        if refusal is not None:
+            self.problems.append(Problem(path, refusal))
+        elif is_dir:
+            pending.append((path, real, info, kind != "d"))
+        elif stat.S_ISREG(info.st_mode):
+            files.append(name)
+        else:
+            self.problems.append(Problem(path, "not a regular file"))
+
+    def _refusal(self, real: str, plain: bool) -> str | None:
+        """Why the entry at real path `real` is not read, or None. A link is followed only
+        where it stays inside the roots (unless told to follow links); nothing, a plain
+        folder below "/" included, enters a pseudo-filesystem."""
+        if not plain and not self._follow_links and not os.path.join(real, "").startswith(self._inside):
+            return "link leaves the corpus, not followed"
+        return "pseudo-filesystem, not read" if _is_pseudo(real) else None
+
+    def _unreachable(self, kind: str, path: str, name: str, error: OSError) -> None:
+        """An entry that cannot be stat'ed: a problem when it is or may hold a post."""
+        if error.errno == errno.ENAMETOOLONG:
+            self.problems.append(Problem(path, "path too long to read"))
+        elif _is_post_name(name) and kind == "l" and not os.path.exists(path):
+            self.problems.append(Problem(path, "broken link: its target does not exist"))
+        elif _is_post_name(name) or kind == "d":
+            self.problems.append(Problem(path, _cannot("read", error)))
+
+
+def _kind_of(path: str) -> str:
+    """The kind of an entry its listing did not give (some filesystems do not): one lstat."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "u"
+    if stat.S_ISLNK(mode):
+        return "l"
+    return "d" if stat.S_ISDIR(mode) else "f" if stat.S_ISREG(mode) else "o"
 
 
 def _listing(directory: str) -> tuple[list[str], list[tuple[str, str]]]:
@@ -229,8 +316,15 @@ _VISIBLE_FILE = re.compile(
 _VISIBLE_OTHER = re.compile(r"(?<![^\0])([dlou])([^.\0][^\0]*)\0")
 
 
-def _os_reason(error: OSError) -> str:
-    return error.strerror or type(error).__name__
+def _os_reason(error: OSError | ValueError) -> str:
+    return getattr(error, "strerror", None) or type(error).__name__
+
+
+def _cannot(what: str, error: OSError | ValueError) -> str:
+    """The reason a path could not be opened, listed or read, in one line."""
+    if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
+        return "path too long to read"  # below PATH_MAX (4096 bytes on Linux) nothing opens
+    return f"cannot {what}: {_os_reason(error)}"
 
 
 # --- decoding --------------------------------------------------------------------------
@@ -389,7 +483,7 @@ def _read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, int
     except (IsADirectoryError, NotRegularFile):
         return None, size, 0, "not a regular file"
     except OSError as error:
-        return None, size, 0, f"cannot read: {_os_reason(error)}"
+        return None, size, 0, _cannot("read", error)
     if data is None and size < 0:
         return None, size_now, mtime_ns, f"file is {_megabytes(size_now)}, over the {_megabytes(max_bytes)} limit"
     if data is None or len(data) > max_bytes:
@@ -424,11 +518,17 @@ def _fallback_date(path: str, mtime_ns: int, raw: object, warnings: list[str]) -
     time (a copy or a checkout changes that).
     """
     named = _name_date(path)
-    shown = scalar_text(raw)
-    what = "no date" if raw is None else f'date "{clean_line(shown)[:40]}" cannot be read' if shown is not None \
-        else "date cannot be read"
-    warnings.append(f"{what}; using " + ("the date in the file name" if named else "the file's modification time"))
+    fallback = "the date in the file name" if named else "the file's modification time"
+    warnings.append(f"{_date_trouble(raw)}; using {fallback}")
     return named or datetime.fromtimestamp(mtime_ns / 1e9, tz=CHINA_TIME)
+
+
+def _date_trouble(raw: object) -> str:
+    """What is wrong with a header's `date` value, for the warning (one clean line)."""
+    if raw is None:
+        return "no date"
+    shown = scalar_text(raw)
+    return "date cannot be read" if shown is None else f'date "{clean_line(shown)[:40]}" cannot be read'
 
 
 def _name_date(path: str) -> datetime | None:
@@ -538,7 +638,7 @@ PARALLEL_MIN_FILES = 3000
 def iter_load(
     paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
     use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
-    parallel: bool | None = None, early: EarlyStart | None = None,
+    parallel: bool | None = None, early: EarlyStart | None = None, follow_links: bool = False,
 ) -> Iterator[Batch]:
     """The whole progressive load as batches: the first one carries discovery problems.
 
@@ -550,17 +650,21 @@ def iter_load(
     `total` 0, as the number of files is not known yet. `parallel` forces worker processes
     on or off (default: by the number of files to read). `early` (see `start_early`)
     brings workers already started, reading the newest files and finding all of them;
-    the load closes them.
+    the load closes them (start them with the same `follow_links`). Roots are made
+    canonical here (`canonical_roots`): records, problems and the cache key use real paths.
+    `follow_links` follows links out of the roots too (see `discover`).
     """
-    roots = [os.fspath(path) for path in paths]
+    roots = canonical_roots(paths)
     try:
         with _collector_paused():
-            plan = LoadPlan(roots, max_bytes, use_cache, cache_dir)
+            plan = LoadPlan(roots, max_bytes, use_cache, cache_dir, follow_links)
             yield from plan.first_cached_batch()
             if early is not None:
                 yield from plan.newest_batch(early.newest_read())
-            entries, problems = early.files_found(roots) if early is not None else discover(roots)
-            plan.found(entries)
+            found = _found(roots, follow_links) if early is None else early.files_found(roots, follow_links)
+            entries, problems = _ordered(found)
+            named, _, _, reached = found
+            plan.found(entries, reached, [entry.path for entry in named])
             yield Batch(problems=problems, done=plan.done, total=plan.total, phase="finding")
             yield from plan.cached_batches()
             yield from plan.fresh_batches(parallel, early.reader if early is not None else None)
@@ -583,8 +687,9 @@ def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
     """Read the `FIRST_BATCH` newest files without finding them all first (a worker runs
     this, see `start_early`): only for the usual corpus, one folder of post files and
     nothing else (else None, and the load reads its first batch as usual)."""
+    roots = canonical_roots(roots)
     with _collector_paused():
-        if len(roots) != 1 or not os.path.isdir(roots[0]):
+        if len(roots) != 1 or _is_pseudo(roots[0]) or not os.path.isdir(roots[0]):
             return None
         try:
             names, others = _listing(roots[0])
@@ -598,10 +703,11 @@ def read_newest(roots: list[str], max_bytes: int) -> Newest | None:
         return Newest(entries, result, _first_vocabulary(result).keys)
 
 
-def _find_in_worker(roots: list[str]) -> Found:
-    """`discover` in a worker, short of the ordering: folder names pickle faster than paths."""
+def _find_in_worker(roots: list[str], follow_links: bool = False) -> Found:
+    """`discover` of canonical roots in a worker, short of the ordering: folder names
+    pickle faster than paths."""
     with _collector_paused():
-        return _found(roots)
+        return _found(roots, follow_links)
 
 
 @dataclass
@@ -619,19 +725,17 @@ class EarlyStart:
         except Exception:  # the load reads its first batch itself
             return None
 
-    def files_found(self, roots: list[str]) -> tuple[list[FileEntry], list[Problem]]:
-        """`discover(roots)`, mostly done by a worker."""
+    def files_found(self, roots: list[str], follow_links: bool = False) -> Found:
+        """What the walk of (canonical) `roots` found, by a worker unless it failed."""
         try:
-            found = self.found.result()
+            return self.found.result()
         except Exception:
-            return discover(roots)
-        with _collector_paused():
-            return _ordered(found)
+            return _found(roots, follow_links)
 
 
 def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES,
                 use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None, *,
-                one_at_a_time: bool = False) -> EarlyStart | None:
+                one_at_a_time: bool = False, follow_links: bool = False) -> EarlyStart | None:
     """Fork the worker processes now, and have one find the files and read the newest.
 
     For the app, called before Textual is imported: finding and reading the first posts
@@ -641,19 +745,19 @@ def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAUL
     running, one core, no processes) or is not worth it: with a cache, the newest posts
     come from it, and busy workers would only slow the start. `one_at_a_time` finds the
     files only once the newest are read, so that with two cores the app starting up
-    keeps one to itself.
+    keeps one to itself. Give the load (`iter_load`) the same `follow_links`.
     """
     if sys.platform != "linux" or threading.active_count() > 1 or worker_count() < 2:
         return None
-    roots = [os.fspath(path) for path in paths]
-    location = cache.cache_file(roots, cache_dir) if use_cache else None
+    roots = canonical_roots(paths)
+    location = cache.cache_file(roots, cache_dir, follow_links) if use_cache else None
     if location is not None and os.path.exists(location):
         return None
     try:
         reader = ParallelReader(fork=True)
         newest = reader.submit(read_newest, roots, max_bytes)  # forks the workers
         if not one_at_a_time:
-            return EarlyStart(reader, newest, reader.submit(_find_in_worker, roots))
+            return EarlyStart(reader, newest, reader.submit(_find_in_worker, roots, follow_links))
     except Exception:  # e.g. no working semaphores in a sandbox
         return None
     found: Future[Found] = Future()
@@ -661,7 +765,7 @@ def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAUL
     def find_after_newest() -> None:  # a thread may start now: the workers are forked
         wait([newest])
         try:
-            found.set_result(reader.submit(_find_in_worker, roots).result())
+            found.set_result(reader.submit(_find_in_worker, roots, follow_links).result())
         except BaseException as error:  # e.g. the load was cancelled: nobody is waiting
             found.set_exception(error)
 
@@ -697,12 +801,12 @@ class LoadPlan:
     """One load: which files the cache covers, reading the rest, and saving the cache."""
 
     def __init__(self, roots: list[str], max_bytes: int, use_cache: bool,
-                 cache_dir: str | os.PathLike[str] | None) -> None:
+                 cache_dir: str | os.PathLike[str] | None, follow_links: bool = False) -> None:
         self.max_bytes = max_bytes
         self.total = 0
         """Files found (0 until `found`)."""
         self.done = 0
-        self.location = cache.cache_file(roots, cache_dir) if use_cache else None
+        self.location = cache.cache_file(roots, cache_dir, follow_links) if use_cache else None
         self.cached = cache.open_cache(self.location) if self.location else None
         self.vocabulary: Vocabulary | None = None
         if self.cached is not None and self.cached.max_bytes == max_bytes:
@@ -717,6 +821,8 @@ class LoadPlan:
         """Everything yielded, for the cache."""
         self.changed = self.cached is None
         self.pending: Task = []
+        self._reached: list[str] = []
+        self._file_roots: list[str] = []
 
     def first_cached_batch(self) -> Iterator[Batch]:
         """The cache's first run (the newest posts), its files checked by stat alone."""
@@ -726,8 +832,12 @@ class LoadPlan:
         paths = [record[0] for record in result.records] + [problem[0] for problem in result.problems]
         yield from self._cached(result, cache.StatKeys(paths))
 
-    def found(self, entries: list[FileEntry]) -> None:
-        """The files discovery found: all but those already served are still to do."""
+    def found(self, entries: list[FileEntry], reached: list[str], file_roots: list[str]) -> None:
+        """The files discovery found: all but those already served are still to do.
+
+        `reached` and `file_roots` (real paths, see `Found`) are where the cache must not go.
+        """
+        self._reached, self._file_roots = reached, file_roots
         self.total = len(entries)
         covered = self._covered
         self.pending = [(path, size, mtime_ns) for path, size, mtime_ns in entries if path not in covered]
@@ -822,8 +932,12 @@ class LoadPlan:
         return batch_of(result, self._vocabulary(), self.done, self.total, phase)
 
     def save(self) -> None:
-        """Rewrite the cache when anything differs from it (never raises)."""
+        """Rewrite the cache when anything differs from it (never raises), unless it would
+        go inside the corpus: a folder the walk reached (a link can lead to the cache
+        folder) or the folder of a file root."""
         if self.location is None or not self.changed or self.vocabulary is None:
+            return
+        if not cache.location_is_safe(self.location, self._reached, self._file_roots):
             return
         cache.save(self.location, cache.CachedCorpus(self.vocabulary.keys, self.max_bytes, self.results))
 
@@ -844,25 +958,27 @@ class BackgroundLoad:
 
     The TUI starts one before it imports Textual, so finding files and reading the newest
     posts overlap the ~0.5 s of imports and start-up instead of following them (and do
-    not queue behind the UI thread for the interpreter lock while it draws).
+    not queue behind the UI thread for the interpreter lock while it draws). Its roots
+    are made canonical at once; `follow_links` as for `iter_load`.
     """
 
     def __init__(self, paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
                  use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
-                 early: EarlyStart | None = None) -> None:
+                 early: EarlyStart | None = None, follow_links: bool = False) -> None:
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue()
         self._cancelled = threading.Event()
         self._shown = threading.Event()
-        arguments = (list(paths), max_bytes, use_cache, cache_dir, early)
+        arguments = (canonical_roots(paths), max_bytes, use_cache, cache_dir, early, follow_links)
         # Not a daemon: quitting right after a load must let the cache write finish (a
         # cancelled load stops at its next batch and writes nothing).
         threading.Thread(target=self._run, args=arguments, name="reader-load").start()
 
     def _run(self, paths: list[str], max_bytes: int, use_cache: bool,
-             cache_dir: str | os.PathLike[str] | None, early: EarlyStart | None) -> None:
+             cache_dir: str | os.PathLike[str] | None, early: EarlyStart | None, follow_links: bool) -> None:
         try:
             waited = False
-            for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early):
+            for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early,
+                                   follow_links=follow_links):
                 if not self._put(batch):
                     return  # cancelled; leaving the loop closes the load: no cache is written
                 if batch.records and not waited:
@@ -933,9 +1049,12 @@ class BackgroundLoad:
 def load_store(
     paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
     use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None, early: EarlyStart | None = None,
+    follow_links: bool = False,
 ) -> Store:
-    """Load everything under `paths` into a new store, in one go (the CLI's path)."""
+    """Load everything under `paths` into a new store, in one go (the CLI's path); roots
+    are made canonical by `iter_load`."""
     store = Store()
-    for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early):
+    for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early,
+                           follow_links=follow_links):
         store.add_batch(batch)
     return store
