@@ -20,10 +20,13 @@ from reader.core.frontmatter import CHINA_TIME, FrontMatterError, parse_header, 
 from reader.core.loader import load_store
 
 MTIME = datetime(2020, 5, 6, 7, 8, 9, tzinfo=CHINA_TIME)
-BAD_DATES = ["2021-02-30", "0000-00-00", "2021-12-01 22:00:00 +99:00", "2021-02-29 10:00:00", "2021-12-01 25:00:00"]
+BAD_DATES = [
+    "2021-02-30", "0000-00-00", "2021-12-01 22:00:00 +99:00", "2021-02-29 10:00:00", "2021-12-01 25:00:00",
+]
 
 
-def load_one(folder: Path, name: str, header_date: str | None) -> tuple[list[tuple[str, datetime]], list[str]]:
+def load_one(folder: Path, name: str,
+             header_date: str | None) -> tuple[list[tuple[str, datetime]], list[str]]:
     """(title, date) of the articles and the reasons of the problems of one post file."""
     text = front("坏日期") + "<p>正文</p>\n"
     if header_date is None:
