@@ -36,7 +36,8 @@ def sample_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "sample_data"
 
 
-def make_app(paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache: bool = True) -> ReaderApp:
+def make_app(paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache: bool = True,
+             follow_links: bool = False) -> ReaderApp:
     """The TUI, its corpus load already under way while Textual is imported."""
     # The UI thread and the loading threads share the interpreter lock. A thread back
     # from a system call (reading a file, the cache) waits up to a switch interval for
@@ -44,11 +45,11 @@ def make_app(paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache
     sys.setswitchinterval(0.001)
     prepare_processes()
     # Without a cache: workers forked now, before any thread runs, read the newest files.
-    early = start_early(paths, max_bytes, use_cache, one_at_a_time=True)
-    load = BackgroundLoad(paths, max_bytes, use_cache=use_cache, early=early)
+    early = start_early(paths, max_bytes, use_cache, one_at_a_time=True, follow_links=follow_links)
+    load = BackgroundLoad(paths, max_bytes, use_cache=use_cache, early=early, follow_links=follow_links)
     from reader.ui.app import ReaderApp  # Textual is only imported for the TUI
 
-    return ReaderApp(paths, max_bytes=max_bytes, use_cache=use_cache, load=load)
+    return ReaderApp(paths, max_bytes=max_bytes, use_cache=use_cache, load=load, follow_links=follow_links)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--search", metavar="QUERY",
                       help="print matching articles (date, source, title, path), newest first; exit 1 if none")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the start-up cache")
+    parser.add_argument("--follow-links", action="store_true",
+                        help="also follow symbolic links whose target is outside the given folders")
     parser.add_argument("--max-size", type=_megabytes, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
                         help="skip (and report) files larger than this many megabytes (default: %(default)g)")
     parser.add_argument("--version", action="version", version=f"reader {__version__}")
@@ -95,14 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.search is not None and not query_terms(args.search):
         parser.error("the search query is empty (give at least one word)")  # exits with status 2
     if args.check or args.search is not None:
-        early = start_early(paths, max_bytes, use_cache)  # workers forked while no thread runs
-        store = load_store(paths, max_bytes, use_cache=use_cache, early=early)
+        # workers forked while no thread runs
+        early = start_early(paths, max_bytes, use_cache, follow_links=args.follow_links)
+        store = load_store(paths, max_bytes, use_cache=use_cache, early=early, follow_links=args.follow_links)
         try:
             return run_check(store) if args.check else run_search(store, args.search)
         except BrokenPipeError:  # `reader --search … | head`: the reader stopped listening
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit's flush
             return 141  # as a shell reports a command ended by SIGPIPE
-    return run_app(make_app(paths, max_bytes, use_cache))
+    return run_app(make_app(paths, max_bytes, use_cache, args.follow_links))
 
 
 def run_app(app: App[None], *, headless: bool = False, exit_hard: bool = True) -> int:

@@ -14,6 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from reader.core.loader import DEFAULT_MAX_BYTES, BackgroundLoad
+from reader.core.text import display_line
 from reader.ui.commands import JumpProvider
 from reader.ui.screens.help import HelpScreen
 from reader.ui.screens.main import MainScreen
@@ -50,17 +51,18 @@ class ReaderApp(App[None]):
 
     def __init__(
         self, paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache: bool = True,
-        load: BackgroundLoad | None = None,
+        load: BackgroundLoad | None = None, follow_links: bool = False,
     ) -> None:
         """`load`: the corpus load, if already started (see `cli.make_app`)."""
         super().__init__()
         self.paths = list(paths)
         self.max_bytes = max_bytes
         self.use_cache = use_cache
+        self.follow_links = follow_links
         self._first_load = load
 
     def get_default_screen(self) -> Screen[None]:
-        return MainScreen(self.paths, self.max_bytes, self.use_cache, self._first_load)
+        return MainScreen(self.paths, self.max_bytes, self.use_cache, self._first_load, self.follow_links)
 
     @property
     def main_screen(self) -> MainScreen:
@@ -69,7 +71,7 @@ class ReaderApp(App[None]):
         return screen
 
     def on_mount(self) -> None:
-        self.sub_title = " ".join(self.paths)
+        self.sub_title = display_line(" ".join(self.paths))
 
     def action_show_keys(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -69,9 +69,11 @@ class MainScreen(Screen[None]):
     """True while the corpus is still being read."""
 
     def __init__(self, paths: Sequence[str], max_bytes: int, use_cache: bool = True,
-                 load: BackgroundLoad | None = None) -> None:
+                 load: BackgroundLoad | None = None, follow_links: bool = False) -> None:
         super().__init__()
         self.paths = list(paths)
+        self.follow_links = follow_links
+        """Follow links out of the corpus folders (`--follow-links`), on reloads too."""
         self.max_bytes = max_bytes
         self.use_cache = use_cache
         self._load: BackgroundLoad | None = None
@@ -146,7 +148,8 @@ class MainScreen(Screen[None]):
         self.refresh_views()
         if self._load is not None:
             self._load.cancel()
-        self._load = self._early_load or BackgroundLoad(self.paths, self.max_bytes, use_cache=self.use_cache)
+        self._load = self._early_load or BackgroundLoad(
+            self.paths, self.max_bytes, use_cache=self.use_cache, follow_links=self.follow_links)
         self._early_load = None
         self.load_corpus(self._load)
 

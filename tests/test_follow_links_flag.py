@@ -1,0 +1,46 @@
+"""`--follow-links` reaches the load on every path: --check, the app, and the app's reload."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from reader.cli import main
+from reader.ui.app import ReaderApp
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> Path:
+    """A corpus holding one post and a link to a folder of five posts outside it."""
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir()
+    shutil.copytree(SAMPLE, outside)
+    shutil.copy(next(iter(sorted(SAMPLE.iterdir()))), corpus / "2030-01-01-own.md")
+    (corpus / "elsewhere").symlink_to(outside, target_is_directory=True)
+    return corpus
+
+
+def test_check_refuses_links_out_unless_asked(linked: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--check", "--no-cache", str(linked)]) == 1
+    out = capsys.readouterr().out
+    assert "articles: 1\n" in out and "link leaves the corpus, not followed" in out
+    assert main(["--check", "--no-cache", "--follow-links", str(linked)]) == 0
+    assert "articles: 5\n" in capsys.readouterr().out  # the own post is one of the five
+
+
+async def test_the_app_and_its_reload_keep_following(linked: Path) -> None:
+    app = ReaderApp([str(linked)], use_cache=False, follow_links=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(3):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+        assert app.main_screen.store.article_count == 5
+        await pilot.press("ctrl+r")
+        for _ in range(3):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+        assert app.main_screen.store.article_count == 5
