@@ -15,10 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reader.core import document as document_module
 from reader.core import search_text
 from reader.core.body import search_body
+from reader.core.document import MAX_BODY_TAGS, MAX_LINKS
 from reader.core.loader import load_store
 from reader.core.models import Article, Post
+from reader.core.opening import ArticleOpener
+from reader.core.render import MORE_LINKS_NOTE
 from reader.core.search import MAX_SEARCH_UNITS, SearchIndex, choose_vocabulary, fold_prefix, units_of
 from reader.core.search_text import FoldedTexts
 from reader.core.store import Store
@@ -167,3 +171,60 @@ def test_a_search_stops_at_the_first_term_that_matches_nothing(monkeypatch: pyte
     terms = query_terms("芯片 " + " ".join(f"没有{number}" for number in range(20)) + " 工信部")
     assert index.search(terms).tolist() == []
     assert len(computed) == 1
+
+
+# --- (c) opening an article -------------------------------------------------------------
+
+
+def opened(tmp_path: Path, name: str, body: str) -> Article:
+    path = tmp_path / f"2022-03-01-{name}.md"
+    path.write_text(HEADER + body, encoding="utf-8")
+    return Article(str(path), str(path), "开头", datetime(2022, 3, 1, tzinfo=timezone.utc), "emnews", "东财", None)
+
+
+def test_an_article_of_33000_links_opens_once_and_rerenders_quickly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = "".join(f'<p>段落 <a href="https://e.com/{n}">w</a></p>\n' for n in range(33_000))
+    article = opened(tmp_path, "links", body)
+    parses: list[str] = []
+    parse = document_module.parse_document
+    monkeypatch.setattr(document_module, "parse_document", lambda body: parses.append(body) or parse(body))
+    opener = ArticleOpener()
+    started = time.perf_counter()
+    rendered = opener.render(article, 80)
+    opening = time.perf_counter() - started
+    lines = rendered.text.plain.split("\n")
+    assert sum(line.startswith("[") and "https://e.com/" in line for line in lines) == MAX_LINKS
+    assert lines[-1] == MORE_LINKS_NOTE.format(count=opener.document(article).more_links)
+    # Each keystroke of a search and each resize renders again: before, 0.2 s (and up
+    # to 1.3 s on a slower machine) every time; now ~20 ms.
+    again = []
+    for width, terms in [(100, ()), (100, ("w",)), (100, ("段落",)), (120, ("段落", "w")), (81, ())]:
+        started = time.perf_counter()
+        rerendered = opener.render(article, width, terms)
+        again.append(time.perf_counter() - started)
+        assert rerendered.hit_count == sum(fold(rerendered.text.plain).count(term) for term in terms)
+    assert len(parses) == 1
+    assert opening < 2, f"opened in {opening:.2f} s"
+    assert max(again) < 0.15, f"rendered again in {max(again) * 1000:.0f} ms"
+
+
+HUGE = {
+    "table": lambda: "<table>" + "".join("<tr>" + "<td>格</td>" * 10 + "</tr>" for _ in range(10_000)) + "</table>",
+    "br": lambda: "<p>" + "行<br>" * 50_000 + "</p>",
+    "markdown": lambda: "行\n\n" * 50_000,
+    "markdown-links": lambda: "".join(f"[w](https://e.com/{n})\n\n" for n in range(33_000)),
+}
+
+
+@pytest.mark.parametrize("name", list(HUGE))
+def test_huge_tables_and_many_breaks_render_bounded(tmp_path: Path, name: str) -> None:
+    opener = ArticleOpener()
+    article = opened(tmp_path, name, HUGE[name]())
+    started = time.perf_counter()
+    rendered = opener.render(article, 80)
+    elapsed = time.perf_counter() - started  # "markdown" took 3 s, and 1 s to render again
+    lines = rendered.text.plain.split("\n")
+    assert len(lines) <= 2 * MAX_BODY_TAGS + MAX_LINKS + 10
+    assert elapsed < 2, f"{elapsed:.2f} s"

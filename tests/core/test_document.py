@@ -9,6 +9,8 @@ import pytest
 
 from reader.core.document import (
     MAX_BODY_CHARS,
+    MAX_BODY_TAGS,
+    MAX_LINKS,
     TRUNCATED_NOTE,
     Block,
     Digest,
@@ -212,7 +214,7 @@ def test_data_url_is_shortened_and_alt_kept() -> None:
 
 
 def test_deep_nesting_is_walked_without_recursion() -> None:
-    depth = 5_000  # deeper than Python's recursion limit, under MAX_BODY_TAGS
+    depth = 4_000  # deeper than Python's recursion limit, under MAX_BODY_TAGS
     document = parse_document("<div>" * depth + "深处" + "</div>" * depth)
     assert [paragraph_text(b) for b in document.blocks] == ["深处"]
 
@@ -222,6 +224,30 @@ def test_long_body_is_truncated_with_note() -> None:
     first, last = document.blocks
     assert len(paragraph_text(first)) == MAX_BODY_CHARS
     assert paragraph_text(last) == TRUNCATED_NOTE
+
+
+def test_plain_paragraphs_count_towards_the_tag_limit() -> None:
+    # Each Markdown paragraph becomes a `<p>`: 50,000 of them were 50,000 blocks.
+    document = parse_document("行\n\n" * (2 * MAX_BODY_TAGS))
+    *paragraphs, last = document.blocks
+    assert len(paragraphs) <= MAX_BODY_TAGS
+    assert all(paragraph_text(block) == "行" for block in paragraphs)
+    assert paragraph_text(last) == TRUNCATED_NOTE
+
+
+def test_only_the_first_links_are_numbered_the_rest_counted() -> None:
+    extra = 5
+    anchors = [f'<a href="https://e.com/{n}">w{n}</a>' for n in range(MAX_LINKS + extra)]
+    document = parse_document("<p>" + " ".join(anchors) + ' <a href="https://e.com/0">again</a></p>')
+    assert [link.url for link in document.links] == [f"https://e.com/{n}" for n in range(MAX_LINKS)]
+    assert document.more_links == extra
+    (paragraph,) = document.blocks
+    assert isinstance(paragraph, Paragraph)
+    numbered = {span.text.strip(): span.link for span in paragraph.spans if span.link is not None}
+    assert numbered["again"] == 1  # a known target keeps its number
+    text = paragraph_text(paragraph)
+    assert all(f"w{n}" in text for n in range(MAX_LINKS + extra))
+    assert not any(f"w{n}" in numbered for n in range(MAX_LINKS, MAX_LINKS + extra))
 
 
 HOSTILE = {

@@ -15,10 +15,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
 from reader.core.document import (
+    MAX_LINKS,
     Document,
     Link,
     Paragraph,
@@ -28,12 +31,16 @@ from reader.core.document import (
     Table,
     parse_document,
 )
+from reader.core import render as render_module
 from reader.core.render import (
     HIGHLIGHT_STYLE,
     LINKS_HEADING,
+    MIN_WIDTH,
+    MORE_LINKS_NOTE,
     SECURITY_STYLE,
     WIDE_CHARACTERS,
     RenderedArticle,
+    _wrap,
     line_ranges,
     render_article,
 )
@@ -164,6 +171,16 @@ def test_links_numbered_and_listed() -> None:
     assert tail == [LINKS_HEADING, "[1] https://a.example/1", "[2] https://b.example/2"]
 
 
+def test_links_past_the_limit_are_counted_under_the_list() -> None:
+    anchors = [f'<a href="https://e.com/{n}">w{n}</a>' for n in range(MAX_LINKS + 7)]
+    document = parse_document("<p>" + " ".join(anchors) + "</p>")
+    lines = render_article("t", "s", "d", document, 60).text.plain.split("\n")
+    listed = [line for line in lines if line.startswith("[") and "https://e.com/" in line]
+    assert len(listed) == MAX_LINKS
+    assert lines[-1] == MORE_LINKS_NOTE.format(count=7)
+    assert f"w{MAX_LINKS} w{MAX_LINKS + 1}" in "\n".join(lines)  # shown, not numbered
+
+
 def test_no_links_section_without_links() -> None:
     assert LINKS_HEADING not in render_seed(seed_path("000"), 80).text.plain
 
@@ -233,3 +250,43 @@ def test_golden(path: Path) -> None:
         "regenerate with READER_UPDATE_GOLDEN=1 PYTHONPATH=src pytest tests/core/test_render.py "
         "and review the diff."
     )
+
+
+WRAP_TEXT = st.text(st.sampled_from("ab 中文，。“” \u3000\u0301\u200b…x5"), max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(WRAP_TEXT, st.integers(MIN_WIDTH, 30))
+def test_wrapping_a_short_line_is_the_line_breakers_answer(plain: str, width: int) -> None:
+    expected = [plain[start:end] for start, end in line_ranges(plain, width)]
+    assert [line.plain for line in _wrap(Text(plain), width)] == expected
+
+
+def test_a_layout_reused_for_new_terms_keeps_no_old_highlight() -> None:
+    document = parse_document("<p>工信部 芯片</p><p>芯片 国产</p>")
+    first = render_article("t", "s", "d", document, 40, ("芯片",))
+    assert first.hit_count == 2
+    again = render_article("t", "s", "d", document, 40, ("国产",))
+    assert again.hit_count == 1
+    assert [again.text.plain[s.start : s.end] for s in again.text.spans if s.style == HIGHLIGHT_STYLE] == ["国产"]
+    plain = render_article("t", "s", "d", document, 40)
+    assert not [s for s in plain.text.spans if s.style == HIGHLIGHT_STYLE]
+    fresh = render_article("t", "s", "d", parse_document("<p>工信部 芯片</p><p>芯片 国产</p>"), 40, ("芯片",))
+    assert (first.text.plain, first.text.spans, first.hit_lines) == (fresh.text.plain, fresh.text.spans, fresh.hit_lines)
+
+
+def test_new_terms_at_the_same_width_do_not_lay_the_article_out_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    layouts: list[int] = []
+    article_lines = render_module._article_lines
+
+    def counting(*args: object) -> list[Text]:
+        layouts.append(1)
+        return article_lines(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(render_module, "_article_lines", counting)
+    document = parse_document("<p>工信部 芯片</p>" * 50)
+    for terms in [(), ("芯片",), ("工信",), ("芯片", "工信部")]:  # a search being typed
+        render_article("t", "s", "d", document, 70, terms)
+    assert len(layouts) == 1
+    render_article("t", "s", "d", document, 71)  # a resize does lay it out again
+    assert len(layouts) == 2

@@ -12,7 +12,8 @@ What it deliberately avoids:
   paragraph, so `parse_document` never raises.
 - Unbounded work. Bodies are cut at `MAX_BODY_CHARS` characters and at the
   `MAX_BODY_TAGS`-th opening tag (BeautifulSoup costs ~13 µs per node, so a megabyte of
-  tags would take seconds); a cut body ends with the paragraph `TRUNCATED_NOTE`.
+  tags would take seconds); a cut body ends with the paragraph `TRUNCATED_NOTE`. Only the
+  first `MAX_LINKS` link targets are numbered.
 - Site chrome: `[返回…](…)` navigation lines, the K-line chart between
   `<!-- EM_StockImg_Start -->` and `<!-- EM_StockImg_End -->`, hidden elements, scripts.
 
@@ -40,12 +41,18 @@ from reader.core.text import clean_line, clean_text
 
 MAX_BODY_CHARS = 200_000
 """Bodies longer than this are cut before parsing."""
-MAX_BODY_TAGS = 10_000
-"""Bodies are cut before this opening tag (real posts have a few hundred)."""
+MAX_BODY_TAGS = 5_000
+"""Bodies are cut before this opening tag, counting the `<p>` of each plain Markdown
+paragraph (real posts have a few dozen, a long table a few hundred): parsing 5,000 costs
+~150 ms, once per article, and rendering them ~20 ms."""
 TRUNCATED_NOTE = "…（正文过长，已截断）"
 """Last paragraph of a body that was cut."""
 MAX_DATA_URL_CHARS = 60
 """`data:` URLs are shortened to this many characters plus "…"."""
+MAX_LINKS = 300
+"""Links numbered and listed per article (real posts have a few dozen); the text of any
+further link stays in place, unnumbered, and `Document.more_links` counts them, so a
+post of 30,000 links does not make a list of 30,000 lines on every render."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +160,8 @@ class Document:
     """Securities mentioned, unique, in order of first mention."""
     url: str | None
     """The article's original address (the last `<http…>` line), if any."""
+    more_links: int = 0
+    """Further link targets past `MAX_LINKS`, shown as plain text and not listed."""
 
 
 # --- Markdown layer -------------------------------------------------------------------
@@ -168,16 +177,22 @@ _SHORT_LINE = 4000  # line-level patterns only run on lines this short (cheap on
 
 def _bound(body: str) -> tuple[str, bool]:
     """Cut `body` to the size limits; return it and whether it was cut."""
-    cut = len(body) > MAX_BODY_CHARS
-    body = body[:MAX_BODY_CHARS]
-    last = next(itertools.islice(_OPENING_TAG.finditer(body), MAX_BODY_TAGS, None), None)
+    too_long = len(body) > MAX_BODY_CHARS
+    body, tags_cut = _cut_at_tag(body[:MAX_BODY_CHARS])
+    return body, too_long or tags_cut
+
+
+def _cut_at_tag(markup: str) -> tuple[str, bool]:
+    """`markup` cut before its `MAX_BODY_TAGS`-th opening tag, and whether it was cut."""
+    last = next(itertools.islice(_OPENING_TAG.finditer(markup), MAX_BODY_TAGS, None), None)
     if last is not None:
-        return body[: last.start()], True
-    return body, cut
+        return markup[: last.start()], True
+    return markup, False
 
 
-def _split_markdown(body: str) -> tuple[str | None, str | None, str]:
-    """Remove chrome and autolink lines; return (url, leading quote, HTML to parse)."""
+def _split_markdown(body: str) -> tuple[str | None, str | None, str, bool]:
+    """Remove chrome and autolink lines; return (url, leading quote, HTML to parse, and
+    whether paragraphs past the `MAX_BODY_TAGS`-th were left out)."""
     url: str | None = None
     kept: list[str] = []
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
@@ -192,19 +207,24 @@ def _split_markdown(body: str) -> tuple[str | None, str | None, str]:
                 kept.append("")
                 continue
         kept.append(line)
-    chunks = _chunks(kept)
+    # Each plain paragraph becomes a `<p>`, a tag `_bound` did not count: 50,000 lines
+    # of "行" and blank lines would be 50,000 blocks to parse and to render.
+    chunks = _chunks(kept, MAX_BODY_TAGS + 2)  # a quote, then one more than is kept
     quote: str | None = None
     if chunks and _is_quote(chunks[0]):
         quote = _QUOTE_MARK.sub("", chunks.pop(0))
-    return url, quote, "\n".join(_chunk_html(chunk) for chunk in chunks)
+    markup = "\n".join(_chunk_html(chunk) for chunk in chunks[:MAX_BODY_TAGS])
+    return url, quote, markup, len(chunks) > MAX_BODY_TAGS
 
 
-def _chunks(lines: list[str]) -> list[str]:
-    """Group lines into Markdown paragraphs (separated by blank lines)."""
+def _chunks(lines: list[str], limit: int) -> list[str]:
+    """Group lines into Markdown paragraphs (separated by blank lines), at most `limit`."""
     chunks: list[str] = []
     for is_blank, group in itertools.groupby(lines, key=lambda line: not line.strip()):
         if not is_blank:
             chunks.append("\n".join(group))
+            if len(chunks) == limit:
+                break
     return chunks
 
 
@@ -316,13 +336,19 @@ class _Registry:
     links: list[Link] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)
     securities: dict[Security, None] = field(default_factory=dict)
+    unlisted: set[str] = field(default_factory=set)
+    """Targets met after `MAX_LINKS` were numbered."""
 
-    def link(self, url: str, text: str) -> int:
-        """Number for `url`, registering it on first use."""
-        if url not in self.numbers:
+    def link(self, url: str, text: str) -> int | None:
+        """Number for `url`, registering it on first use; None once `MAX_LINKS` are taken."""
+        number = self.numbers.get(url)
+        if number is None:
+            if len(self.links) >= MAX_LINKS:
+                self.unlisted.add(url)
+                return None
             self.links.append(Link(clean_line(text), url))
-            self.numbers[url] = len(self.links)
-        return self.numbers[url]
+            number = self.numbers[url] = len(self.links)
+        return number
 
 
 def _display_url(raw: str) -> str:
@@ -563,7 +589,9 @@ def parse_document(body: str) -> Document:
 
 def _parse(body: str) -> Document:
     body, was_cut = _bound(body)
-    url, quote, markup = _split_markdown(body)
+    url, quote, markup, chunks_cut = _split_markdown(body)
+    markup, tags_cut = _cut_at_tag(markup)  # the `<p>`s of plain paragraphs count too
+    was_cut = was_cut or chunks_cut or tags_cut
     registry = _Registry()
     blocks: list[Block] = []
     if quote is not None:
@@ -574,7 +602,8 @@ def _parse(body: str) -> Document:
         blocks += _parse_html(markup, registry)
     if was_cut:
         blocks.append(Paragraph((Span(TRUNCATED_NOTE),)))
-    return Document(tuple(blocks), tuple(registry.links), tuple(registry.securities), url)
+    links, securities = tuple(registry.links), tuple(registry.securities)
+    return Document(tuple(blocks), links, securities, url, len(registry.unlisted))
 
 
 _ANY_TAG = re.compile(r"<[^<>]*>")

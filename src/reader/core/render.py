@@ -15,13 +15,18 @@ What it deliberately avoids:
 - Matches across line breaks: hits are searched line by line in the wrapped output, so a
   term split by wrapping is not highlighted (or counted) there.
 - Exceptions: any failure falls back to the title plus the plain text of the blocks.
+- Doing it again: the last few layouts (an article at a width, before highlighting) are
+  kept, so each keystroke of a search only highlights (see `_layout`).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
@@ -62,6 +67,8 @@ LINKS_HEADING_STYLE = "bold"
 HIGHLIGHT_STYLE = "reverse"
 
 LINKS_HEADING = "链接 / Links"
+MORE_LINKS_NOTE = "（另有 {count} 个链接未编号）"
+"""Ends the list when the article has more than `document.MAX_LINKS` link targets."""
 PICTURE_LABEL = "图片"
 
 
@@ -235,7 +242,13 @@ def _split_wide_ranges(plain: str, ranges: list[tuple[int, int]], width: int) ->
 
 def _wrap(text: Text, width: int) -> list[Text]:
     """Split styled `text` into lines of at most `width` cells."""
-    ranges = line_ranges(text.plain, width)
+    plain = text.plain
+    # Most blocks are one short line: returned whole, it skips the breaker and `divide`
+    # (~15 µs a block, which an article of thousands of one-line paragraphs multiplies).
+    fits = 0 < len(plain) <= width and cell_len(plain) <= width
+    if fits and not (plain[0].isspace() or plain[-1].isspace()):
+        return [text]
+    ranges = line_ranges(plain, width)
     if not ranges:
         return []
     offsets = [offset for pair in ranges for offset in pair]
@@ -377,6 +390,8 @@ def _links_lines(document: Document, width: int) -> list[Text]:
     lines = [Text(""), *_wrap(Text(LINKS_HEADING, LINKS_HEADING_STYLE), width)]
     for number, link in enumerate(document.links, 1):
         lines += _wrap(Text(f"[{number}] ", LINK_NUMBER_STYLE) + Text(_display(link.url)), width)
+    if document.more_links:
+        lines += _wrap(Text(MORE_LINKS_NOTE.format(count=document.more_links), META_STYLE), width)
     return lines
 
 
@@ -396,12 +411,11 @@ def _term_runs(terms: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...
     return tuple((term, re.compile(f"(?:{re.escape(term)})+")) for term in terms)
 
 
-def _highlight(line: Text, terms: tuple[tuple[str, re.Pattern[str]], ...]) -> int:
-    """Stylize every occurrence of the terms in `line`; return how many there were."""
-    plain = line.plain
-    folded = fold(plain)
-    if not any(term in folded for term, _ in terms):
-        return 0  # most lines: no hit, and no need for the slower fold_with_map
+def _line_hits(
+    plain: str, folded: str, terms: tuple[tuple[str, re.Pattern[str]], ...]
+) -> tuple[list[tuple[int, int]], int]:
+    """Ranges of `plain` to highlight (merged), and how many occurrences of the terms
+    its fold (`folded`) holds."""
     # Folding never yields an empty string, so equal lengths mean a one-to-one map.
     origin: Sequence[int] = range(len(plain)) if len(folded) == len(plain) else fold_with_map(plain)[1]
     count = 0
@@ -410,9 +424,7 @@ def _highlight(line: Text, terms: tuple[tuple[str, re.Pattern[str]], ...]) -> in
         count += folded.count(term)
         # One span per run of hits keeps a line like "字字字…" cheap to style.
         runs += [(origin[m.start()], origin[m.end() - 1] + 1) for m in run.finditer(folded)]
-    for start, end in _merged(runs):
-        line.stylize(HIGHLIGHT_STYLE, start, end)
-    return count
+    return _merged(runs), count
 
 
 def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -440,21 +452,75 @@ def render_article(
     """
     width = max(MIN_WIDTH, min(int(width), MAX_WIDTH))
     terms = tuple(term for term in terms if term)
-    try:
-        lines = _article_lines(title, source_name, date_text, document, width)
-    except Exception:  # noqa: BLE001 - a rendering bug must not take the pane down
-        lines = _fallback_lines(title, document, width)
-    lines = _within_width(lines, width)
+    layout = _layout(title, source_name, date_text, document, width)
+    text = layout.text.copy()  # the layout stays unhighlighted for the next terms
     hit_lines: list[int] = []
     hit_count = 0
     if terms:
         term_runs = _term_runs(terms)
-        for number, line in enumerate(lines):
-            found = _highlight(line, term_runs)
-            if found:
-                hit_lines.append(number)
-                hit_count += found
-    return RenderedArticle(Text("\n").join(lines), tuple(hit_lines), hit_count)
+        for number, folded in enumerate(layout.folded()):
+            if not any(term in folded for term in terms):
+                continue  # most lines: no hit, and no need for the slower fold_with_map
+            ranges, found = _line_hits(layout.plains[number], folded, term_runs)
+            offset = layout.starts[number]
+            for start, end in ranges:
+                text.stylize(HIGHLIGHT_STYLE, offset + start, offset + end)
+            hit_lines.append(number)
+            hit_count += found
+    return RenderedArticle(text, tuple(hit_lines), hit_count)
+
+
+class _Layout:
+    """An article's lines at one width, before highlighting, as `render_article` keeps them."""
+
+    __slots__ = ("blocks", "text", "plains", "starts", "_folded")
+
+    def __init__(self, blocks: tuple[Block, ...], lines: list[Text]) -> None:
+        self.blocks = blocks
+        """The document's blocks: holding them keeps the cache key's `id` theirs."""
+        self.text = Text("\n").join(lines)
+        self.plains = [line.plain for line in lines]
+        self.starts = list(accumulate((len(plain) + 1 for plain in self.plains[:-1]), initial=0))
+        """Where each line starts in `text`."""
+        self._folded: list[str] | None = None
+
+    def folded(self) -> list[str]:
+        """Each line folded for search, computed once (the first time terms are given)."""
+        if self._folded is None:
+            self._folded = [fold(plain) for plain in self.plains]
+        return self._folded
+
+
+_LAYOUTS_KEPT = 8
+_layouts: OrderedDict[tuple[object, ...], _Layout] = OrderedDict()
+_layouts_lock = threading.Lock()
+
+
+def _layout(title: str, source_name: str, date_text: str, document: Document, width: int) -> _Layout:
+    """The article laid out at `width`, cached: the pane renders it again on every
+    keystroke of a search, and on a 30,000-link post that cost ~100 ms each time.
+
+    Keyed by the identity of the document's blocks (the opener keeps parsed documents,
+    and `dataclasses.replace` shares them), not by value: hashing thousands of blocks
+    would cost what the cache saves.
+    """
+    key = (id(document.blocks), document.links, document.url, document.more_links,
+           title, source_name, date_text, width)
+    with _layouts_lock:
+        layout = _layouts.get(key)
+        if layout is not None and layout.blocks is document.blocks:
+            _layouts.move_to_end(key)
+            return layout
+    try:
+        lines = _article_lines(title, source_name, date_text, document, width)
+    except Exception:  # noqa: BLE001 - a rendering bug must not take the pane down
+        lines = _fallback_lines(title, document, width)
+    layout = _Layout(document.blocks, _within_width(lines, width))
+    with _layouts_lock:
+        _layouts[key] = layout
+        while len(_layouts) > _LAYOUTS_KEPT:
+            _layouts.popitem(last=False)
+    return layout
 
 
 def _within_width(lines: list[Text], width: int) -> list[Text]:
