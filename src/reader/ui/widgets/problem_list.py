@@ -96,7 +96,7 @@ class ProblemList(ScrollView, can_focus=True):
                            Style(bold=True, color="red") if skipped else Style(color="yellow"))
             segments = [kind, Segment(_tail(path, width - kind.cell_length), Style(bold=True) + current)]
         else:
-            segments = [Segment("         " + reason, current)]
+            segments = [Segment(" " * 9), Segment(reason, current)]
         return Strip(segments).apply_style(base).crop_extend(0, width, base)
 
     def on_focus(self) -> None:
