@@ -137,4 +137,4 @@ def display_line(text: str) -> str:
     """Any untrusted string made fit for one line of the screen: the one way corpus text,
     cached text and paths become something to show (never markup: callers wrap the result
     in a Rich `Text` or pass `markup=False`)."""
-    return steady_width(clean_line(text))
+    return clean_line(steady_width(text))
