@@ -11,11 +11,13 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reader.core import document as document_module
+from reader.core import search as search_module
 from reader.core import search_text
 from reader.core.body import search_body
 from reader.core.document import MAX_BODY_TAGS, MAX_LINKS
@@ -228,3 +230,38 @@ def test_huge_tables_and_many_breaks_render_bounded(tmp_path: Path, name: str) -
     lines = rendered.text.plain.split("\n")
     assert len(lines) <= 2 * MAX_BODY_TAGS + MAX_LINKS + 10
     assert elapsed < 2, f"{elapsed:.2f} s"
+
+
+def numpy_signatures(units: object, offsets: object, vocabulary: object) -> object:
+    """`search.signatures` without the C accelerator (as when it was not built)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module.accel, "library", lambda: None)
+        return search_module.signatures(units, offsets, vocabulary)  # type: ignore[arg-type]
+
+
+def test_numpy_signatures_of_long_posts_take_bounded_memory() -> None:
+    # 64 posts are signed together; their grams for 64 x 200,000 units took ~1 GB.
+    folded = [fold(plain_body(200_000)[index:]) for index in range(64)]
+    vocabulary = choose_vocabulary(folded)
+    units = units_of(search_module.SEPARATOR.join(folded))
+    offsets = search_module.text_offsets(units, len(folded))
+    tracemalloc.start()
+    try:
+        rows = numpy_signatures(units, offsets, vocabulary)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 200e6, f"peak {peak / 1e6:.0f} MB"
+    assert np.array_equal(rows, search_module.signatures(units, offsets, vocabulary))  # C's bits
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(st.sampled_from("工信部芯片ab 　"), max_size=30), min_size=1, max_size=70), st.integers(1, 9))
+def test_numpy_signatures_are_the_same_in_pieces(texts: list[str], piece: int) -> None:
+    units = units_of(search_module.SEPARATOR.join(texts))
+    offsets = search_module.text_offsets(units, len(texts))
+    vocabulary = choose_vocabulary(texts[: len(texts) // 2])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(search_module, "_PIECE_UNITS", piece)
+        pieces = numpy_signatures(units, offsets, vocabulary)
+    assert np.array_equal(pieces, search_module.signatures(units, offsets, vocabulary))

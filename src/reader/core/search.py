@@ -77,6 +77,8 @@ _MIX_B = np.uint32(0x85EBCA77)
 _MAX_CACHED_TERMS = 64
 _GROUP = 64
 """Texts whose signatures are built together: their bit matrix stays in the CPU cache."""
+_PIECE_UNITS = 1 << 18
+"""Units whose grams numpy makes at once (~40 bytes each): 64 long posts stay cheap."""
 
 SlotArray = npt.NDArray[np.int64]
 Units = npt.NDArray[np.uint16]
@@ -454,9 +456,14 @@ def _group_signatures(units: Units, lengths: npt.NDArray[np.int64], vocabulary: 
     count = lengths.size
     width = SIGNATURE_ROWS + 1
     matrix = np.zeros(width * count, dtype=np.bool_)  # row-major: one row per signature bit
-    if units.size:
-        owner = np.repeat(np.arange(count, dtype=np.int32), lengths)
-        grams = gram_rows(units, vocabulary)
+    bounds = np.concatenate([[0], np.cumsum(lengths)])  # text t spans bounds[t]:bounds[t + 1]
+    numbers = np.arange(count, dtype=np.int32)
+    # In pieces of `_PIECE_UNITS`, each with the two units after it so that every gram
+    # starting in it is whole; a gram made twice sets the same bit twice.
+    for start in range(0, units.size, _PIECE_UNITS):
+        stop = min(start + _PIECE_UNITS + 2, units.size)
+        owner = np.repeat(numbers, np.diff(np.clip(bounds, start, stop)))
+        grams = gram_rows(units[start:stop], vocabulary)
         for rows, owners in ((grams.unigrams, owner), (grams.bigrams, owner[:-1]), (grams.trigrams, owner[:-2])):
             rows *= np.int32(count)
             rows += owners
