@@ -50,8 +50,8 @@ from reader.core.search import SIGNATURE_ROWS, text_offsets
 
 MAGIC = b"RDRCACHE"
 _CONTENT_MODULES = (
-    "body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "text",
-    "native/signatures.c", "native/search_text.c",
+    "body", "cache", "files", "frontmatter", "loader", "models", "parallel", "search", "search_text",
+    "text", "native/signatures.c", "native/search_text.c",
 )
 
 
