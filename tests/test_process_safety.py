@@ -3,12 +3,14 @@ and a reader that ends with its terminal."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -64,12 +66,19 @@ def test_an_internal_error_exits_non_zero() -> None:
     assert code != 0
 
 
+def _take_terminal() -> None:
+    """In the child, after `setsid`: make stdin (the pty) the controlling terminal, as a
+    terminal emulator or tmux does for the program in a pane."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 def spawn_on_terminal(*argv: str) -> tuple[int, subprocess.Popen[bytes]]:
-    """Run `argv` as a session leader on a new pseudo-terminal; returns (master fd, process)."""
+    """Run `argv` as a session leader whose controlling terminal is a new pseudo-terminal;
+    returns (master fd, process). Closing the master hangs the terminal up."""
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
     process = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                               env=env, close_fds=True)
+                               preexec_fn=_take_terminal, env=env, close_fds=True)
     os.close(slave)
     return master, process
 
@@ -105,3 +114,36 @@ def test_the_reader_ends_when_its_terminal_goes_away(hangup: str) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pseudo-terminals as on Linux")
+def test_a_hung_up_terminal_is_noticed_without_the_signal() -> None:
+    # What the watcher relies on when SIGHUP never arrives (it went to another process
+    # group, or something swallowed it): the terminal itself says it is gone.
+    probe = ("import signal, sys, time\n"
+             "from reader.terminal import terminal_gone\n"
+             "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+             "print('alive' if not terminal_gone(0) else 'gone-early', flush=True)\n"
+             "deadline = time.monotonic() + 10\n"
+             "while not terminal_gone(0) and time.monotonic() < deadline: time.sleep(0.05)\n"
+             "sys.exit(7 if terminal_gone(0) else 3)\n")
+    master, process = spawn_on_terminal(sys.executable, "-c", probe)
+    try:
+        assert b"alive" in drain_until(master, b"alive", 20)
+        os.close(master)
+        assert process.wait(timeout=15) == 7
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_stuck_load_thread_does_not_keep_the_process(tmp_path: Path) -> None:
+    script = ("import threading, time\n"
+              "from reader import terminal\n"
+              "terminal.LOAD_GRACE = 0.5\n"
+              "threading.Thread(target=time.sleep, args=(60,), name=terminal.LOAD_THREAD).start()\n"
+              "terminal.finish_load_then_exit(4)\n")
+    begun = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", script], timeout=30)
+    assert done.returncode == 4 and time.monotonic() - begun < 20

@@ -28,7 +28,9 @@ GRACE = 3.0
 """Seconds the app gets to exit on its own before the process ends anyway."""
 LOAD_GRACE = 5.0
 """Seconds a finished app waits for the load thread (a cache being written) at exit."""
-_GONE = {errno.EIO, errno.ENXIO, errno.ENOTTY, errno.EBADF}
+_GONE = {errno.EIO, errno.ENXIO, errno.EBADF}
+"""What asking a hung-up terminal for its foreground group fails with (ENOTTY only means
+it is not our controlling terminal, as under `setsid`: that one is never watched)."""
 
 
 @contextmanager
@@ -40,20 +42,22 @@ def ending_with_terminal(app: Any) -> Iterator[None]:
         if stopped.is_set():
             return
         stopped.set()
+        # First the deadline: asking the app to exit waits for its event loop, which a
+        # read stuck on a dead network file system could be blocking.
+        threading.Thread(target=_exit_after, args=(GRACE,), name="reader-deadline", daemon=True).start()
         try:
             app.call_from_thread(app.exit, return_code=HANGUP_STATUS)
         except Exception:  # the app's loop is gone already
             pass
-        time.sleep(GRACE)
-        os._exit(HANGUP_STATUS)  # the app did not manage to exit: nobody can use it
 
     def on_signal(number: int, frame: object) -> None:
         threading.Thread(target=hang_up, name="reader-hangup", daemon=True).start()
 
     previous = _install(signal.SIGHUP, on_signal) if hasattr(signal, "SIGHUP") else None
-    watcher = threading.Thread(target=_watch_terminal, args=(stopped, hang_up), name="reader-tty", daemon=True)
-    if _terminal_fd() is not None:
-        watcher.start()
+    terminal = _controlling_terminal()
+    if terminal is not None:
+        threading.Thread(target=_watch_terminal, args=(terminal, stopped, hang_up), name="reader-tty",
+                         daemon=True).start()
     try:
         yield
     finally:
@@ -69,10 +73,17 @@ def _install(number: int, handler: Any) -> Any:
         return None
 
 
-def _terminal_fd() -> int | None:
+def _exit_after(seconds: float) -> None:
+    time.sleep(seconds)
+    os._exit(HANGUP_STATUS)  # the app did not manage to exit: nobody can use it
+
+
+def _controlling_terminal() -> int | None:
+    """The descriptor of stdin or stdout when it is our controlling terminal, else None."""
     for stream in (sys.__stdin__, sys.__stdout__):
         try:
             if stream is not None and os.isatty(stream.fileno()):
+                os.tcgetpgrp(stream.fileno())  # fails unless it is our controlling terminal
                 return stream.fileno()
         except (OSError, ValueError):
             continue
@@ -88,26 +99,26 @@ def terminal_gone(fd: int) -> bool:
     return False
 
 
-def _watch_terminal(stopped: threading.Event, hang_up: Any) -> None:
-    fd = _terminal_fd()
-    while fd is not None and not stopped.wait(TERMINAL_POLL):
+def _watch_terminal(fd: int, stopped: threading.Event, hang_up: Any) -> None:
+    while not stopped.wait(TERMINAL_POLL):
         if terminal_gone(fd):
             hang_up()
             return
 
 
-def finish_load_then_exit(code: int) -> None:
-    """After the app: give other threads (a cache write) a moment, then end the process.
+LOAD_THREAD = "reader-load"
+"""The name of the thread that runs a corpus load (see `loader.BackgroundLoad`)."""
 
-    Returns only when no other non-daemon thread is left, so the interpreter's normal exit
-    cannot wait on one forever.
-    """
+
+def finish_load_then_exit(code: int) -> None:
+    """After the app: give the load thread (a cache being written) a moment to end, then
+    end the process at once if it has not, so interpreter exit cannot wait on it forever.
+    Other threads (idle pool workers) end by themselves at exit."""
     deadline = time.monotonic() + LOAD_GRACE
-    for thread in threading.enumerate():
-        if thread is threading.current_thread() or thread.daemon:
-            continue
+    loads = [thread for thread in threading.enumerate() if thread.name == LOAD_THREAD]
+    for thread in loads:
         thread.join(max(deadline - time.monotonic(), 0))
-    if any(t.is_alive() and not t.daemon and t is not threading.current_thread() for t in threading.enumerate()):
+    if any(thread.is_alive() for thread in loads):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)

@@ -108,3 +108,12 @@ def test_utf16_with_a_bom_still_decodes() -> None:
     text = front("UTF16文章") + "<p>正文</p>\n"
     assert decode(text.encode("utf-16")) == (text, "decoded as UTF-16")
     assert decode(codecs.BOM_UTF16_BE + text.encode("utf-16-be")) == (text, "decoded as UTF-16")
+
+
+def test_traditional_chinese_in_gbk_still_decodes() -> None:
+    from reader.core.loader import decode
+
+    header = '---\ntitle: "臺灣"\ndate: 2022-03-01\n---\n'
+    body = "<p>臺灣經濟發展與兩岸關係，總統府今日發表聲明。證券交易所指數上漲，銀行業績優於預期。</p>\n"
+    text, note = decode((header + body).encode("gbk"))
+    assert "證券交易所" in text and note == "decoded as GB18030 (not UTF-8)"

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reader.core import links
+from reader.core.body import find_url
 from reader.core.links import MAX_URL_CHARS, Refusal, browser_command, open_in_browser, refusal
 from reader.core.loader import FileEntry, load_store, read_post
 from reader.core.opening import ArticleOpener
@@ -50,7 +51,8 @@ def test_non_web_links_are_refused(url: str) -> None:
 
 
 def test_links_that_would_look_different_on_screen_are_refused() -> None:
-    for url in ("https://example.com/\u200bx", "https://exa\u00admple.com/", "https://e.com/a b", "https://e.com/\x1b[31m"):
+    for url in ("https://example.com/\u200bx", "https://exa\u00admple.com/", "https://e.com/a b", "https://e.com/\x1b[31m",
+                "https://exa\u2064mple.com/", "https://e.com/\u3164", "https://e.com/\u180e"):
         assert refusal(url) is not None, url
 
 
@@ -79,6 +81,17 @@ def test_browser_variable_is_an_argv_never_a_shell() -> None:
     command = browser_command(url, {"BROWSER": "firefox --new-tab %s"}, "linux", lambda name: name)
     assert command == ["firefox", "--new-tab", url]
     assert browser_command(url, {"BROWSER": "w3m:firefox"}, "linux", lambda name: name) == ["firefox", url]
+
+
+def test_a_shell_in_browser_gets_the_link_as_one_quoted_word(tmp_path: Path) -> None:
+    url = "http://e.com/$(touch${IFS}" + str(tmp_path / "pwned") + ")`id`;x|y&z=1"
+    command = browser_command(url, {"BROWSER": 'sh -c "echo %s"'}, "linux", lambda name: name)
+    assert isinstance(command, list) and command[:2] == ["sh", "-c"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=10)
+    assert done.stdout == url + "\n"  # the shell saw one literal word
+    assert not (tmp_path / "pwned").exists()
+    refused = browser_command(url, {"BROWSER": "cmd.exe /c start %s"}, "linux", lambda name: name)
+    assert isinstance(refused, Refusal)
 
 
 def test_without_a_display_nothing_is_started() -> None:
@@ -201,3 +214,11 @@ def test_generated_bodies_show_what_o_opens(tmp_path_factory: pytest.TempPathFac
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = real[2]
+
+
+def test_finding_the_url_is_linear_on_lines_full_of_autolinks() -> None:
+    # One 1 MB line of `<http` candidates: each used to copy the whole line (~2 s).
+    body = "<https://ok.example/a>\n<p>" + "<http://e.com/x> " * 60_000 + "</p>\n"
+    begun = time.monotonic()
+    assert find_url(body) == "https://ok.example/a"
+    assert time.monotonic() - begun < 0.3

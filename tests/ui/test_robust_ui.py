@@ -109,8 +109,27 @@ async def test_a_long_problems_list_is_virtual_and_filters(tmp_path: Path) -> No
         await pilot.press("end")
         await pilot.pause()
         assert problem_list.cursor == 19_999
+        await pilot.press("home", "down", "down", "up", "up", "up", "pageup")
+        await pilot.pause()
+        assert problem_list.cursor == 0  # never wraps round to the end
         app.screen.query_one("#problems-filter").value = "file-1234"
         await pilot.pause()
         assert [problem_list.rows[i][0] for i in problem_list.shown] == [
             f"/corpus/folder/file-{n}.md" for n in range(12340, 12350)]
         assert "10 shown" in str(app.screen.query_one("#problems-summary").render())
+
+
+async def test_y_copies_the_link_the_header_shows(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "2030-01-01-a.md").write_text(
+        '---\ntitle: "t"\ndate: 2030-01-01 10:00:00 +0800\ncategories: emnews\ntags: 东财滚动新闻\n---\n'
+        "<p>正文</p>\n\n<https://exa\u00admple.com/x\u200b>\n", encoding="utf-8")
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "y")
+        await pilot.pause()
+        header = "\n".join(line.plain for line in app.main_screen.reading_pane._lines[:4])
+        assert app.clipboard == "https://example.com/x"
+        assert app.clipboard in header

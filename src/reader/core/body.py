@@ -44,25 +44,25 @@ _NBSP = re.compile("&nbsp;")
 
 
 def find_url(body: str) -> str | None:
-    """The article's original URL: the last `<http…>` autolink alone on a line."""
+    """The article's original URL: the last `<http…>` autolink alone on a line.
+
+    Linear: once a line has been looked at, the search goes on above it (a line holding
+    thousands of `<http` is copied once, not once per `<`).
+    """
     position = len(body)
     while True:
         start = body.rfind("<", 0, position)
         if start < 0:
             return None
-        url = _autolink_line_at(body, start)
-        if url is not None:
-            return url
-        position = start
-
-
-def _autolink_line_at(body: str, start: int) -> str | None:
-    """The URL when the `<` at `start` opens an autolink that is alone on its line."""
-    if body[start + 1 : start + 5].lower() != "http":
-        return None
-    line_start = body.rfind("\n", 0, start) + 1
-    line_end = body.find("\n", start)
-    return autolink_url(body[line_start : len(body) if line_end < 0 else line_end])
+        line_start = body.rfind("\n", 0, start) + 1
+        if body[start + 1 : start + 5].lower() == "http":
+            line_end = body.find("\n", start)
+            url = autolink_url(body[line_start : len(body) if line_end < 0 else line_end])
+            if url is not None:
+                return url
+            position = line_start  # an autolink line is the whole line: none other here
+        else:
+            position = start
 
 
 def autolink_url(line: str) -> str | None:

@@ -29,6 +29,10 @@ CONSOLE_BROWSERS = frozenset({
     "retawq", "edbrowse", "amfora", "chawan", "cha",
 })
 """Browsers that draw in the terminal: they would take over the reader's own tty."""
+SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox", "fish"})
+"""POSIX-style shells: a URL put into their command line is quoted first."""
+OTHER_SHELLS = frozenset({"cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe"})
+"""Shells whose quoting rules differ: a `$BROWSER` running one is refused."""
 GRAPHICAL_OPENERS = (
     ("xdg-open",), ("gio", "open"), ("x-www-browser",), ("firefox",), ("chromium",),
     ("chromium-browser",), ("google-chrome",),
@@ -87,10 +91,18 @@ def browser_command(
             continue
         if not words or which(words[0]) is None:
             continue
-        if os.path.basename(words[0]) in CONSOLE_BROWSERS:
-            console.append(os.path.basename(words[0]))
+        program = os.path.basename(words[0]).lower()
+        if program in CONSOLE_BROWSERS:
+            console.append(program)
             continue
-        return [word.replace("%s", url) for word in words] if "%s" in entry else [*words, url]
+        if "%s" not in entry:
+            return [*words, url]
+        if program in SHELLS:  # `sh -c "firefox %s"`: the URL must reach the shell as one word
+            return [word.replace("%s", shlex.quote(url)) for word in words]
+        if program in OTHER_SHELLS:
+            return Refusal(f"$BROWSER runs {program}, which would read the link as commands; "
+                           "set it to the browser itself.")
+        return [word.replace("%s", url) for word in words]
     copy_hint = "copy the link with y instead"
     if console:
         return Refusal(f"$BROWSER is a console browser ({console[0]}), which would take over "

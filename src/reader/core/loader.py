@@ -362,9 +362,18 @@ def decode(data: bytes) -> tuple[str, str | None]:
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         text = None
-    if text is None or not _looks_chinese(text):
+    if text is None or _mostly_utf8(data) or not _looks_chinese(text):
         raise ValueError("not UTF-8 text, nor GB18030 Chinese")
     return text, "decoded as GB18030 (not UTF-8)"
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """UTF-8 with a few bad bytes (a lone surrogate, a stray byte): its multi-byte characters
+    also pair up as GBK ideographs, so the GB18030 reading must not win. GBK text read as
+    UTF-8 fails on nearly every non-ASCII byte."""
+    text = _ASCII_RUNS.sub("", data.decode("utf-8", "replace"))
+    bad = text.count("\ufffd")
+    return len(text) - bad >= bad  # GBK read as UTF-8: ~1 valid character per 10 bad bytes
 
 
 def _cut_off(data: bytes, start: int) -> tuple[str, str]:
@@ -386,10 +395,25 @@ def _looks_chinese(text: str) -> bool:
     chinese = _ASCII_RUNS.sub("", text)
     if not chinese:
         return True
-    return len(chinese.encode("gb2312", "ignore")) / 2 >= 0.9 * len(chinese)
+    if len(chinese.encode("gb2312", "ignore")) / 2 >= 0.9 * len(chinese):
+        return True
+    return _looks_traditional(chinese)
+
+
+def _looks_traditional(chinese: str) -> bool:
+    """Traditional Chinese in GBK: ideographs outside GB2312, whose second byte is mostly
+    0x80 or above. Latin text misread as GBK pairs an accented letter with the ASCII
+    letter after it, so its second bytes are nearly all below 0x80."""
+    ideographs = _CJK.findall(chinese)
+    if len(ideographs) < 0.9 * len(chinese):
+        return False
+    encoded = "".join(ideographs).encode("gbk", "ignore")
+    high_trails = sum(1 for trail in encoded[1::2] if trail >= 0x80)
+    return high_trails >= 0.5 * len(ideographs)
 
 
 _ASCII_RUNS = re.compile(r"[\x00-\x7f]+")
+_CJK = re.compile("[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 # --- one file --------------------------------------------------------------------------

@@ -112,11 +112,15 @@ def query_terms(query: str) -> tuple[str, ...]:
     return tuple(sorted(kept, key=len, reverse=True))
 
 
-# Characters whose width terminals disagree on, with each other and with Rich: variation
-# selectors, joiners, the soft hyphen, emoji skin-tone modifiers and tag characters. A row
-# measured with one width and drawn with another pushes every cell after it sideways.
+# Characters whose width terminals disagree on, with each other and with Rich, or that
+# show nothing at all: Unicode's default-ignorable code points (soft hyphen, joiners,
+# invisible operators, variation selectors, Hangul fillers, tag characters…) and emoji
+# skin-tone modifiers. A row measured with one width and drawn with another pushes every
+# cell after it sideways, and an invisible character hides what a link really says.
 _UNSTEADY_WIDTH = re.compile(
-    "[\u00ad\u200b-\u200d\u2060\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
+    "[\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\uffa0\ufff0-\ufff8\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U0001f3fb-\U0001f3ff"
+    "\U000e0000-\U000e0fff]"
 )
 # Regional indicators pair up into a flag (2 cells) or stand alone (1 or 2): shown as the
 # letters they spell, so 🇨🇳 reads "CN".

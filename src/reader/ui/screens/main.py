@@ -300,7 +300,7 @@ class MainScreen(Screen[None]):
         try:
             pane.show(self.opener.render(article, self._pane_width(), terms))
         except ArticleUnavailable as error:
-            pane.show_message(str(error))
+            pane.show_message(display_line(str(error)))
         pane.border_title = plain(article.title)  # a str would be parsed as markup
         self._hit_status = ""
         if not self.store.is_read(slot):
@@ -468,8 +468,9 @@ class MainScreen(Screen[None]):
         if not url:
             notify_plain(self.app, "This article has no link.")
             return
-        self.app.copy_to_clipboard(url)
-        notify_plain(self.app, url, title="Link copied")
+        shown = display_line(url)  # what the header shows is what is copied
+        self.app.copy_to_clipboard(shown)
+        notify_plain(self.app, shown, title="Link copied")
 
     def action_show_problems(self) -> None:
         from reader.ui.screens.problems import ProblemsScreen

@@ -32,8 +32,8 @@ class ProblemList(ScrollView, can_focus=True):
         Binding("up,k", "move(-1)", "Up", show=False, id="problem-list.up"),
         Binding("pagedown,space", "page(1)", "Page down", show=False, id="problem-list.page-down"),
         Binding("pageup,b", "page(-1)", "Page up", show=False, id="problem-list.page-up"),
-        Binding("home,g", "move_to(0)", "First", show=False, id="problem-list.first"),
-        Binding("end,G", "move_to(-1)", "Last", show=False, id="problem-list.last"),
+        Binding("home,g", "first", "First", show=False, id="problem-list.first"),
+        Binding("end,G", "last", "Last", show=False, id="problem-list.last"),
     ]
 
     cursor: reactive[int] = reactive(0)
@@ -63,11 +63,17 @@ class ProblemList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.shown) * LINES_PER_ROW)
 
     def action_move(self, step: int) -> None:
-        self.action_move_to(self.cursor + step)
+        self._move_to(self.cursor + step)
 
-    def action_move_to(self, row: int) -> None:
+    def action_first(self) -> None:
+        self._move_to(0)
+
+    def action_last(self) -> None:
+        self._move_to(len(self.shown) - 1)
+
+    def _move_to(self, row: int) -> None:
         if self.shown:
-            self.cursor = max(0, min(row if row >= 0 else len(self.shown) - 1, len(self.shown) - 1))
+            self.cursor = max(0, min(row, len(self.shown) - 1))
 
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(self.size.height // LINES_PER_ROW - 1, 1))
