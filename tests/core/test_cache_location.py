@@ -116,3 +116,17 @@ def test_location_is_safe(tmp_path: Path, folder: str, reached: list[str], files
     location = os.path.join(place(folder), "corpus-x.cache")
     reached_dirs, file_roots = [place(path) for path in reached], [place(path) for path in files]
     assert cache.location_is_safe(location, reached_dirs, file_roots) is safe
+
+
+def test_a_cache_reached_through_a_link_is_not_even_touched(tmp_path: Path) -> None:
+    # Marking a cache used (its times) is a write too: it waits until the walk says the
+    # cache is outside the corpus.
+    corpus, cache_dir = tmp_path / "corpus", tmp_path / "cache"
+    posts(corpus)
+    load_store([corpus], cache_dir=cache_dir, follow_links=True)  # a cache, before the link
+    (location,) = cache_dir.glob("*.cache")
+    os.utime(location, (1_000_000_000, 1_000_000_000))
+    (corpus / "cache-link").symlink_to(cache_dir, target_is_directory=True)
+    load_store([corpus], cache_dir=cache_dir, follow_links=True)
+    assert [path.name for path in cache_dir.glob("*.cache")] == [location.name]
+    assert os.stat(location).st_mtime == 1_000_000_000

@@ -410,21 +410,27 @@ _RUN_SECTIONS = ("strings", "numbers", "texts", "offsets", "rows")
 def open_cache(location: str) -> CacheReader | None:
     """The cache at `location` ready to be read run by run, or None when missing or damaged.
 
-    Opening it marks it used (its times), which is what keeps `_tidy` from evicting it.
+    The load marks it used (`mark_used`) once it knows the cache lies outside the corpus.
     """
     handle = _open_own_file(location)
     if handle is None:
         return None
     try:
-        reader = CacheReader(handle)
+        return CacheReader(handle)
     except Exception:  # a damaged cache of any kind is simply rebuilt
         handle.close()
         return None
+
+
+def mark_used(location: str) -> None:
+    """Touch the cache's times: what keeps `_tidy` from evicting a cache still in use.
+
+    Called only after discovery, once `location_is_safe` said the cache is not in the
+    corpus (with `--follow-links`, a link may lead into the cache folder)."""
     try:
-        os.utime(handle.fileno())  # one call per load, not per file
-    except (OSError, NotImplementedError):  # read-only media; a system without futimes
+        os.utime(location, follow_symlinks=False)
+    except (OSError, NotImplementedError):  # read-only media; a system without lutimes
         pass
-    return reader
 
 
 def _open_own_file(location: str) -> IO[bytes] | None:

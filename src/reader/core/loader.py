@@ -862,6 +862,9 @@ class LoadPlan:
         `reached` and `file_roots` (real paths, see `Found`) are where the cache must not go.
         """
         self._reached, self._file_roots = reached, file_roots
+        if self.cached is not None and self.location is not None \
+                and cache.location_is_safe(self.location, reached, file_roots):
+            cache.mark_used(self.location)
         self.total = len(entries)
         covered = self._covered
         self.pending = [(path, size, mtime_ns) for path, size, mtime_ns in entries if path not in covered]
