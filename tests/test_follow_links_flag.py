@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reader.cli import main
+from reader.cli import main, make_app
 from reader.ui.app import ReaderApp
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -44,3 +44,13 @@ async def test_the_app_and_its_reload_keep_following(linked: Path) -> None:
             await pilot.pause(0.05)
             await app.workers.wait_for_complete()
         assert app.main_screen.store.article_count == 5
+
+
+async def test_make_app_passes_it_to_the_early_load(linked: Path) -> None:
+    app = make_app([str(linked)], use_cache=False, follow_links=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(3):
+            await pilot.pause(0.05)
+            await app.workers.wait_for_complete()
+        assert app.main_screen.store.article_count == 5
+        assert app.main_screen.follow_links
