@@ -13,6 +13,12 @@ from reader.ui.app import ReaderApp
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+
+
 @pytest.fixture
 def linked(tmp_path: Path) -> Path:
     """A corpus holding one post and a link to a folder of five posts outside it."""
@@ -35,22 +41,16 @@ def test_check_refuses_links_out_unless_asked(linked: Path, capsys: pytest.Captu
 async def test_the_app_and_its_reload_keep_following(linked: Path) -> None:
     app = ReaderApp([str(linked)], use_cache=False, follow_links=True)
     async with app.run_test(size=(160, 45)) as pilot:
-        for _ in range(3):
-            await pilot.pause(0.05)
-            await app.workers.wait_for_complete()
+        await settle(pilot)
         assert app.main_screen.store.article_count == 5
         await pilot.press("ctrl+r")
-        for _ in range(3):
-            await pilot.pause(0.05)
-            await app.workers.wait_for_complete()
+        await settle(pilot)
         assert app.main_screen.store.article_count == 5
 
 
 async def test_make_app_passes_it_to_the_early_load(linked: Path) -> None:
     app = make_app([str(linked)], use_cache=False, follow_links=True)
     async with app.run_test(size=(160, 45)) as pilot:
-        for _ in range(3):
-            await pilot.pause(0.05)
-            await app.workers.wait_for_complete()
+        await settle(pilot)
         assert app.main_screen.store.article_count == 5
         assert app.main_screen.follow_links
