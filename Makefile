@@ -11,11 +11,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Each install ends by saying which search backend runs: the C accelerator, or
+# Python/numpy and why (no C compiler: pip's warning is hidden by --quiet).
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	@$(BIN)/reader --version
 
 install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@$(BIN)/reader --version
 
 run: install
 	$(BIN)/reader sample_data

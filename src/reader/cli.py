@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reader import __version__
+from reader.core import accel
 from reader.core.loader import DEFAULT_MAX_BYTES, BackgroundLoad, load_store, start_early
 from reader.core.parallel import prepare_processes
 from reader.core.store import Store
@@ -70,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also follow symbolic links whose target is outside the given folders")
     parser.add_argument("--max-size", type=_megabytes, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
                         help="skip (and report) files larger than this many megabytes (default: %(default)g)")
-    parser.add_argument("--version", action="version", version=f"reader {__version__}")
+    parser.add_argument("--version", action="version",
+                        version=f"reader {__version__} (search backend: {accel.backend()})")
     return parser
 
 

@@ -15,18 +15,29 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.native import require_accelerator
 
+from reader.core import accel
 from reader.core import document as document_module
-from reader.core import search as search_module
-from reader.core import search_text
 from reader.core.body import search_body
 from reader.core.document import MAX_BODY_TAGS, MAX_LINKS
 from reader.core.loader import load_store
 from reader.core.models import Article, Post
 from reader.core.opening import ArticleOpener
 from reader.core.render import MORE_LINKS_NOTE
-from reader.core.search import MAX_SEARCH_UNITS, SearchIndex, choose_vocabulary, fold_prefix, units_of
-from reader.core.search_text import FoldedTexts
+from reader.core.search import (
+    MAX_SEARCH_UNITS,
+    SEPARATOR,
+    FoldedTexts,
+    SearchIndex,
+    choose_vocabulary,
+    fold_prefix,
+    signatures,
+    text_offsets,
+    units_of,
+)
+from reader.core.search import chunks as chunks_module
+from reader.core.search import folded_texts as folded_texts_module
 from reader.core.store import Store
 from reader.core.text import MAX_QUERY_TERMS, fold, query_terms
 
@@ -49,7 +60,9 @@ def test_a_post_that_folds_18_fold_loads_in_bounded_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pure: bool
 ) -> None:
     if pure:
-        monkeypatch.setattr(search_text.accel, "library", lambda: None)
+        monkeypatch.setattr(accel, "library", lambda: None)
+    else:
+        require_accelerator()
     # U+FDFA folds to 18 characters: 6 MB of it was 36 million units, and 4 GB to index.
     (tmp_path / "2022-03-01-fdfa.md").write_text(HEADER + "前文 needle\n" + "\ufdfa" * 2_000_000, encoding="utf-8")
     tracemalloc.start()
@@ -78,6 +91,7 @@ def test_c_and_python_cut_a_long_post_alike() -> None:
     body = plain_body(1_200_000)
     prefix = "标题 ＡＢＣ\n东财\n"
     expected = folded_prefix(prefix + search_body(body), MAX_SEARCH_UNITS)
+    require_accelerator()
     with_c = FoldedTexts()
     assert with_c.native
     start, end = with_c.add_post(prefix, body.encode()) or (-1, -1)
@@ -107,7 +121,7 @@ def test_every_path_cuts_texts_alike(texts: list[str], limit: int) -> None:
     expected = [folded_prefix(text, limit) for text in texts]
     for native in (True, False):
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(search_text, "MAX_SEARCH_UNITS", limit)
+            patch.setattr(folded_texts_module, "MAX_SEARCH_UNITS", limit)
             folded = FoldedTexts()
             if not native:
                 folded._search_text = None
@@ -235,16 +249,16 @@ def test_huge_tables_and_many_breaks_render_bounded(tmp_path: Path, name: str) -
 def numpy_signatures(units: object, offsets: object, vocabulary: object) -> object:
     """`search.signatures` without the C accelerator (as when it was not built)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search_module.accel, "library", lambda: None)
-        return search_module.signatures(units, offsets, vocabulary)  # type: ignore[arg-type]
+        patch.setattr(accel, "library", lambda: None)
+        return signatures(units, offsets, vocabulary)  # type: ignore[arg-type]
 
 
 def test_numpy_signatures_of_long_posts_take_bounded_memory() -> None:
     # 64 posts are signed together; their grams for 64 x 200,000 units took ~1 GB.
     folded = [fold(plain_body(200_000)[index:]) for index in range(64)]
     vocabulary = choose_vocabulary(folded)
-    units = units_of(search_module.SEPARATOR.join(folded))
-    offsets = search_module.text_offsets(units, len(folded))
+    units = units_of(SEPARATOR.join(folded))
+    offsets = text_offsets(units, len(folded))
     tracemalloc.start()
     try:
         rows = numpy_signatures(units, offsets, vocabulary)
@@ -252,16 +266,16 @@ def test_numpy_signatures_of_long_posts_take_bounded_memory() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 200e6, f"peak {peak / 1e6:.0f} MB"
-    assert np.array_equal(rows, search_module.signatures(units, offsets, vocabulary))  # C's bits
+    assert np.array_equal(rows, signatures(units, offsets, vocabulary))  # C's bits, when built
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(st.sampled_from("工信部芯片ab 　"), max_size=30), min_size=1, max_size=70), st.integers(1, 9))
 def test_numpy_signatures_are_the_same_in_pieces(texts: list[str], piece: int) -> None:
-    units = units_of(search_module.SEPARATOR.join(texts))
-    offsets = search_module.text_offsets(units, len(texts))
+    units = units_of(SEPARATOR.join(texts))
+    offsets = text_offsets(units, len(texts))
     vocabulary = choose_vocabulary(texts[: len(texts) // 2])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(search_module, "_PIECE_UNITS", piece)
+        patch.setattr(chunks_module, "PIECE_UNITS", piece)
         pieces = numpy_signatures(units, offsets, vocabulary)
-    assert np.array_equal(pieces, search_module.signatures(units, offsets, vocabulary))
+    assert np.array_equal(pieces, signatures(units, offsets, vocabulary))

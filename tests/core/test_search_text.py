@@ -16,12 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.corpus import write_corpus
-from reader.core import accel, loader, search_text
+from reader.core import accel, loader
 from reader.core.body import find_url, search_body
 from reader.core.frontmatter import split_utf8_front_matter
-from reader.core.search_text import FoldedTexts
+from reader.core.search import FoldedTexts
 from reader.core.text import fold
 from tests.body_inputs import HOSTILE, LINES, PIECES, TEXT, TRICKY
+from tests.native import require_accelerator
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 PREFIX = "Title 标题 ＡＢＣ\n新华社\n"
@@ -30,7 +31,7 @@ SPACES = [chr(code) for code in range(0x3001) if chr(code).isspace()]
 
 @pytest.fixture(autouse=True)
 def _needs_the_accelerator() -> None:
-    assert accel.library() is not None, "the C accelerator was not built (no C compiler?)"
+    require_accelerator()
 
 
 def c_result(body: bytes, prefix: str = PREFIX) -> tuple[str, str | None] | None:
@@ -183,7 +184,7 @@ def test_a_load_is_the_same_with_and_without_c(tmp_path: Path, monkeypatch: pyte
     for path in SAMPLE_DATA.iterdir():
         (tmp_path / f"sample-{path.name}").write_bytes(path.read_bytes())
     with_c = load_everything(tmp_path)
-    monkeypatch.setattr(search_text.accel, "library", lambda: None)
+    monkeypatch.setattr(accel, "library", lambda: None)
     assert not FoldedTexts().native
     assert load_everything(tmp_path) == with_c
     assert len(with_c[0]) > 400

@@ -1,9 +1,13 @@
 """The optional C accelerator (`native/signatures.c`, `native/search_text.c`), loaded with ctypes.
 
-It is compiled at install time by `hatch_build.py` when a C compiler is there; every
-function here has a pure-Python twin that gives the same answers, used when the library
-is missing or `READER_PURE_PYTHON` is set. The foreign calls release the interpreter
-lock, so they also run without waiting on a busy UI thread.
+It is compiled at install time by `hatch_build.py` when a C compiler is there: into the
+wheel beside its sources (`native/_accel.so`), or for an editable install into the
+checkout's `build/native/` (git-ignored). Every function here has a pure-Python twin that
+gives the same answers, used when the library is missing, was built from other sources
+than the ones installed beside this file (see `native/__init__.py`), or
+`READER_PURE_PYTHON` is set; `backend()` says which runs and why (`reader --version`).
+The foreign calls release the interpreter lock, so they also run without waiting on a
+busy UI thread.
 """
 
 from __future__ import annotations
@@ -12,37 +16,167 @@ import ctypes
 import os
 import sys
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "native", "_accel.so")
+from reader.core import native
+
+PACKAGED_LIBRARY = os.path.join(native.HERE, native.LIBRARY_NAME)
+"""Where a wheel puts the library."""
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(native.HERE))))
+CHECKOUT_LIBRARY = os.path.join(_ROOT, *native.BUILD_FOLDER, native.LIBRARY_NAME)
+"""Where an editable install of a checkout (`<root>/src/reader/…`) puts it."""
+
+_u16p, _i64p = ctypes.POINTER(ctypes.c_uint16), ctypes.POINTER(ctypes.c_int64)
+_i32p, _u32p, _u8p = (
+    ctypes.POINTER(ctypes.c_int32),
+    ctypes.POINTER(ctypes.c_uint32),
+    ctypes.POINTER(ctypes.c_uint8),
+)
 
 
-@lru_cache(maxsize=1)
-def library() -> Any:
-    """The loaded library with its functions typed, or None."""
-    if os.environ.get("READER_PURE_PYTHON"):
-        return None
-    try:
-        loaded = ctypes.CDLL(LIBRARY)
-    except OSError:
-        return None
-    pointer, i64, i32, u32 = ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_uint32
-    loaded.reader_signatures.argtypes = [
-        pointer, pointer, i64, pointer, pointer, pointer, pointer, pointer, pointer,
-        i32, u32, u32, i32, i32, i32, pointer, i64, pointer,
+class SignatureJob(ctypes.Structure):
+    """The arguments of `reader_signatures`, by name (`reader_signature_job` in signatures.c)."""
+
+    _fields_ = [
+        ("units", _u16p),
+        ("starts", _i64p),
+        ("count", ctypes.c_int64),
+        ("unigram_rows", _i32p),
+        ("bigram_keys", _u32p),
+        ("bigram_rows", _i32p),
+        ("trigram_heads", _u32p),
+        ("trigram_tails", _u16p),
+        ("trigram_rows", _i32p),
+        ("table_bits", ctypes.c_int32),
+        ("mix_a", ctypes.c_uint32),
+        ("mix_b", ctypes.c_uint32),
+        ("hashed_bits", ctypes.c_int32),
+        ("dedicated_rows", ctypes.c_int32),
+        ("signature_rows", ctypes.c_int32),
+        ("out", _u8p),
+        ("row_bytes", ctypes.c_int64),
+        ("scratch", _u8p),
     ]
+
+
+def candidates() -> list[str]:
+    """Library files to try, in order: `$READER_NATIVE_LIBRARY` alone when set."""
+    chosen = os.environ.get("READER_NATIVE_LIBRARY")
+    if chosen:
+        return [chosen]
+    return [PACKAGED_LIBRARY, CHECKOUT_LIBRARY]
+
+
+class Refusal(NamedTuple):
+    """Why a library is not used."""
+
+    summary: str
+    """A few words, for `reader --version`: "not built", "stale: reinstall", …"""
+    detail: str
+    """The whole story (paths, hashes, the loader's error), for tests and debugging."""
+
+
+NOT_BUILT = Refusal("not built", "the C accelerator was not built (no C compiler at install time?)")
+
+
+def load(path: str, sources: str = native.HERE) -> tuple[Any, Refusal | None]:
+    """(the library at `path` with its functions typed, None) or (None, why not).
+
+    Refused unless it was built from exactly the sources in `sources`.
+    """
+    if not os.path.isfile(path):
+        return None, NOT_BUILT if path in (PACKAGED_LIBRARY, CHECKOUT_LIBRARY) else Refusal(
+            "not found", f"no library at {path}"
+        )
+    try:
+        loaded = ctypes.CDLL(os.path.abspath(path))
+        built_from = loaded.reader_sources_hash
+        job_size = loaded.reader_signature_job_size
+    except (OSError, AttributeError) as error:  # AttributeError: an older build
+        return None, Refusal("unusable: reinstall", f"the C accelerator at {path} cannot be used ({error})")
+    built_from.argtypes, built_from.restype = [], ctypes.c_char_p
+    expected = native.sources_hash(sources)
+    if expected is None:
+        return None, Refusal("sources missing", f"the C accelerator's sources are missing from {sources}")
+    found = (built_from() or b"").decode("ascii", "replace")
+    if found != expected:
+        detail = (
+            f"the C accelerator at {path} was built from other sources ({found[:12]}, not {expected[:12]})"
+        )
+        return None, Refusal("stale: reinstall", detail)
+    job_size.argtypes, job_size.restype = [], ctypes.c_int64
+    if job_size() != ctypes.sizeof(SignatureJob):
+        return None, Refusal(
+            "unusable: reinstall", f"the C accelerator at {path} lays out its arguments differently"
+        )
+    _declare(loaded)
+    return loaded, None
+
+
+def _declare(loaded: Any) -> None:
+    pointer, i64 = ctypes.c_void_p, ctypes.c_int64
+    loaded.reader_signatures.argtypes = [ctypes.POINTER(SignatureJob)]
     loaded.reader_signatures.restype = None
     loaded.reader_stat_many.argtypes = [ctypes.c_char_p, i64, pointer]
     loaded.reader_stat_many.restype = None
     loaded.reader_list_dir.argtypes = [ctypes.c_char_p, pointer, i64]
     loaded.reader_list_dir.restype = i64
     loaded.reader_search_text.argtypes = [
-        ctypes.c_char_p, i64, ctypes.c_char_p, i64, pointer, pointer, pointer, pointer,
+        ctypes.c_char_p,
+        i64,
+        ctypes.c_char_p,
+        i64,
+        pointer,
+        pointer,
+        pointer,
+        pointer,
     ]
     loaded.reader_search_text.restype = i64
-    return loaded
+
+
+_why_not: Refusal | None = None
+
+
+@lru_cache(maxsize=1)
+def library() -> Any:
+    """The loaded library with its functions typed, or None (`backend()` says why)."""
+    global _why_not
+    if os.environ.get("READER_PURE_PYTHON"):
+        _why_not = Refusal("READER_PURE_PYTHON set", "READER_PURE_PYTHON is set")
+        return None
+    refusals: list[Refusal] = []
+    for path in candidates():
+        loaded, why = load(path)
+        if loaded is not None:
+            _why_not = None
+            return loaded
+        if why is not None:
+            refusals.append(why)
+    _why_not = next((why for why in refusals if why != NOT_BUILT), NOT_BUILT)
+    return None
+
+
+def backend(detail: bool = False) -> str:
+    """Which implementation runs: "C accelerator", or "Python/numpy, C accelerator <why not>"
+    (in a few words, or with `detail` the whole story)."""
+    if library() is not None or _why_not is None:
+        return "C accelerator"
+    if detail:
+        return f"Python/numpy: {_why_not.detail}"
+    if _why_not.summary.startswith("READER_"):
+        return f"Python/numpy, {_why_not.summary}"
+    return f"Python/numpy, C accelerator {_why_not.summary}"
+
+
+def signatures(job: SignatureJob) -> bool:
+    """Run `reader_signatures(job)`; False (nothing done) when the library is missing."""
+    loaded = library()
+    if loaded is None:
+        return False
+    loaded.reader_signatures(ctypes.byref(job))
+    return True
 
 
 def list_dir(path: str) -> str | None:
@@ -65,7 +199,9 @@ def list_dir(path: str) -> str | None:
         if used < 0:
             return None
         if used <= capacity:
-            return buffer[:used].tobytes().decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+            return (
+                buffer[:used].tobytes().decode(sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
+            )
         capacity = used + (1 << 16)
     return None
 

@@ -10,7 +10,7 @@
  * The steps follow `search_body`: content lines (blank, chrome and autolink lines
  * dropped, a leading `>` removed) with Markdown links replaced by their text; then block
  * ends turned into line breaks and tags removed; then "&nbsp;" made a space; then each
- * character folded through the caller's table (`search._fold_tables`).
+ * character folded through the caller's table (`search.folding.fold_tables`).
  */
 #include <stdint.h>
 #include <stdlib.h>

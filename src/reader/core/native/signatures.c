@@ -1,6 +1,6 @@
 /* The reader's optional C accelerator: search signatures and bulk stat.
  *
- * Search signatures in C: the same bits as `search._group_signatures` builds with numpy,
+ * Search signatures in C: the same bits as `search.signatures` builds with numpy,
  * about ten times faster. Plain C with no Python API, loaded with ctypes; when it cannot
  * be built or loaded, the reader uses the numpy version (tests check the two agree).
  *
@@ -24,16 +24,55 @@ static inline uint32_t slot_of(uint32_t head, uint32_t tail, int has_tail, uint3
     return mixed >> (32 - table_bits);
 }
 
-void reader_signatures(
-    const uint16_t *units, const int64_t *starts, int64_t count,
-    const int32_t *unigram_rows,
-    const uint32_t *bigram_keys, const int32_t *bigram_rows,
-    const uint32_t *trigram_heads, const uint16_t *trigram_tails, const int32_t *trigram_rows,
-    int32_t table_bits, uint32_t mix_a, uint32_t mix_b, int32_t hashed_bits, int32_t dedicated_rows,
-    int32_t signature_rows, uint8_t *out, int64_t row_bytes,
-    uint8_t *local /* signature_rows * GROUP_BYTES bytes of scratch */)
+/* Everything one call needs, by name: `accel.SignatureJob` mirrors this field for field
+ * (`reader_signature_job_size` lets it check the layout before the first call). */
+typedef struct {
+    const uint16_t *units;      /* the texts, joined by 0 units */
+    const int64_t *starts;      /* count + 1 entries, see above */
+    int64_t count;
+    const int32_t *unigram_rows; /* the vocabulary's tables, 1 << table_bits entries each */
+    const uint32_t *bigram_keys;
+    const int32_t *bigram_rows;
+    const uint32_t *trigram_heads;
+    const uint16_t *trigram_tails;
+    const int32_t *trigram_rows;
+    int32_t table_bits;         /* the hashing scheme, as `search.vocabulary` defines it */
+    uint32_t mix_a;
+    uint32_t mix_b;
+    int32_t hashed_bits;
+    int32_t dedicated_rows;
+    int32_t signature_rows;
+    uint8_t *out;               /* signature_rows rows of row_bytes bytes */
+    int64_t row_bytes;
+    uint8_t *scratch;           /* signature_rows * GROUP_BYTES bytes */
+} reader_signature_job;
+
+int64_t reader_signature_job_size(void) { return (int64_t)sizeof(reader_signature_job); }
+
+/* The hash of the sources this library was built from (see `reader/core/native/__init__.py`). */
+#ifndef READER_SOURCES_HASH
+#define READER_SOURCES_HASH "unknown"
+#endif
+const char *reader_sources_hash(void) { return READER_SOURCES_HASH; }
+
+void reader_signatures(const reader_signature_job *job)
 {
-    /* A group's bits first go to `local`, small enough to stay in the CPU cache. */    for (int64_t first = 0; first < count; first += GROUP) {
+    const uint16_t *units = job->units;
+    const int64_t *starts = job->starts;
+    const int64_t count = job->count;
+    const int32_t *unigram_rows = job->unigram_rows;
+    const uint32_t *bigram_keys = job->bigram_keys;
+    const int32_t *bigram_rows = job->bigram_rows;
+    const uint32_t *trigram_heads = job->trigram_heads;
+    const uint16_t *trigram_tails = job->trigram_tails;
+    const int32_t *trigram_rows = job->trigram_rows;
+    const int32_t table_bits = job->table_bits, hashed_bits = job->hashed_bits;
+    const uint32_t mix_a = job->mix_a, mix_b = job->mix_b;
+    const int32_t dedicated_rows = job->dedicated_rows, signature_rows = job->signature_rows;
+    uint8_t *out = job->out, *local = job->scratch;
+    const int64_t row_bytes = job->row_bytes;
+    /* A group's bits first go to `local`, small enough to stay in the CPU cache. */
+    for (int64_t first = 0; first < count; first += GROUP) {
         int64_t last = first + GROUP < count ? first + GROUP : count;
         int64_t group_end = starts[last] - 1; /* the separator after the group is not in it */
         memset(local, 0, (size_t)signature_rows * GROUP_BYTES);
