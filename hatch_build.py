@@ -51,9 +51,11 @@ def platform_tag() -> str:
 
     tag = next(t for t in sys_tags() if "manylinux" not in t.platform and "musllinux" not in t.platform)
     platform = tag.platform
-    if sys.platform == "darwin":
-        from hatchling.builders.macos import process_macos_plat_tag
-
+    if sys.platform == "darwin":  # the deployment target and archflags, as hatchling's own tag
+        try:
+            from hatchling.builders.macos import process_macos_plat_tag
+        except ImportError:  # an older hatchling: the interpreter's own tag
+            return platform
         platform = process_macos_plat_tag(platform, compat=False)
     return platform
 
