@@ -24,7 +24,7 @@ For each size it writes a corpus with `benchmarks/corpus.py` into a temporary di
 - warm: the same with the cache present;
 - search: typing 工信部, 芯片, ipv6 and a no-hit query one keystroke at a time and then
   backspacing each, timing `Store.view(query=...)` per keystroke;
-- open: `document.parse_document` + `render.render_article` (when those modules exist)
+- open: `html_blocks.parse_document` + `render.render_article`
   over a sample of articles plus the largest post.
 The reader's modules are compiled to bytecode first, as after a first launch. Medians
 (and p95 for search) are over --runs runs. Standard library + the reader only.
@@ -77,7 +77,8 @@ def phase_floor(root: str) -> dict[str, float]:
 
 
 def phase_load(root: str, cache_dir: str) -> dict[str, float]:
-    from reader.core.loader import iter_load, start_early
+    from reader.core.loading.early import start_early
+    from reader.core.loading.plan import iter_load
     from reader.core.store import Store
 
     store = Store()
@@ -138,7 +139,7 @@ def phase_tui(root: str, cache_dir: str) -> dict[str, float]:
 
 
 def phase_search(root: str, cache_dir: str) -> dict[str, object]:
-    from reader.core.loader import load_store
+    from reader.core.loading.plan import load_store
 
     store = load_store([root], cache_dir=cache_dir)
     store.view()  # the app lists (and so sorts) the corpus before anyone can type
@@ -155,11 +156,12 @@ def phase_search(root: str, cache_dir: str) -> dict[str, object]:
 
 def phase_open(root: str, cache_dir: str) -> dict[str, object]:
     try:
-        from reader.core import document, render
+        from reader.core import html_blocks, render
     except ImportError as error:
         return {"missing": str(error)}
+    from reader.core.files import decode
     from reader.core.frontmatter import split_front_matter
-    from reader.core.loader import decode, load_store
+    from reader.core.loading.plan import load_store
 
     store = load_store([root], cache_dir=cache_dir)
     order = store.order().tolist()
@@ -171,7 +173,7 @@ def phase_open(root: str, cache_dir: str) -> dict[str, object]:
         with open(path, "rb") as handle:
             text = decode(handle.read())[0]
         _, body = split_front_matter(text.replace("\r\n", "\n"))
-        parsed = document.parse_document(body)
+        parsed = html_blocks.parse_document(body)
         article = store.articles[order[0]]
         render.render_article(article.title, article.source_name, article.date_text, parsed, 100)
         times.append((time.perf_counter() - started) * 1000)

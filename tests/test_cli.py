@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import write_corpus
+
 from reader import __version__
 from reader.cli import main
 from reader.core.text import visible_controls

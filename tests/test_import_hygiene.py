@@ -12,7 +12,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 def test_core_does_not_import_textual() -> None:
     code = (
         "import sys\n"
-        "import reader.core.loader, reader.core.store, reader.core.search, reader.core.opening\n"
+        "import reader.core.loading.background, reader.core.store, reader.core.search, reader.core.opening\n"
         "import reader.cli\n"
         "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
         "print(','.join(bad))\n"

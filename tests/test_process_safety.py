@@ -18,7 +18,7 @@ import pytest
 from textual.app import App
 
 from reader.cli import main, run_app, run_search
-from reader.core.loader import load_store
+from reader.core.loading.plan import load_store
 from reader.core.models import record_of
 from reader.terminal import HANGUP_STATUS
 

@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING
 
 from reader import __version__
 from reader.core import accel
-from reader.core.loader import DEFAULT_MAX_BYTES, BackgroundLoad, load_store, start_early
-from reader.core.parallel import prepare_processes
+from reader.core.loading.background import BackgroundLoad
+from reader.core.loading.early import start_early
+from reader.core.loading.plan import load_store
+from reader.core.loading.reading import DEFAULT_MAX_BYTES
+from reader.core.loading.workers import prepare_processes
 from reader.core.store import Store
 from reader.core.text import display_line, query_terms, visible_controls
 from reader.terminal import ending_with_terminal, finish_load_then_exit

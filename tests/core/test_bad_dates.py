@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from benchmarks.corpus import front
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.corpus import front
 from reader.core.frontmatter import CHINA_TIME, FrontMatterError, parse_header, parse_header_fast
-from reader.core.loader import load_store
+from reader.core.loading.plan import load_store
 
 MTIME = datetime(2020, 5, 6, 7, 8, 9, tzinfo=CHINA_TIME)
 BAD_DATES = [

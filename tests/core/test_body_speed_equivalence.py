@@ -15,12 +15,12 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-
 from benchmarks.corpus import write_corpus
+from hypothesis import given, settings
+from tests.body_inputs import HOSTILE, LINES, TEXT, TRICKY
+
 from reader.core.body import drop_hidden, find_url, search_body
 from reader.core.frontmatter import FrontMatterError, split_front_matter
-from tests.body_inputs import HOSTILE, LINES, TEXT, TRICKY
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 

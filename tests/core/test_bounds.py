@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from tests.native import require_accelerator
 
 from reader.core import accel
-from reader.core import document as document_module
+from reader.core import html_blocks as document_module
 from reader.core.body import search_body
-from reader.core.document import MAX_BODY_TAGS, MAX_LINKS
-from reader.core.loader import load_store
+from reader.core.html_blocks import MAX_LINKS
+from reader.core.loading.plan import load_store
+from reader.core.markdown_layer import MAX_BODY_TAGS
 from reader.core.models import Article, Post
 from reader.core.opening import ArticleOpener
 from reader.core.render import MORE_LINKS_NOTE

@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import write_corpus
-from reader.core import cache
-from reader.core.loader import iter_load, load_store
+
+from reader.core.loading import cache_format, cache_place
+from reader.core.loading.plan import iter_load, load_store
+from reader.core.models import posts_of
 from reader.core.store import Store
 
 
@@ -23,7 +24,7 @@ def snapshot(store: Store) -> tuple[object, ...]:
 
 
 def phases(root: Path) -> list[str]:
-    return [batch.phase for batch in iter_load([root]) if batch.posts]
+    return [batch.phase for batch in iter_load([root]) if posts_of(batch)]
 
 
 @pytest.fixture
@@ -80,14 +81,14 @@ def test_damaged_cache_is_rebuilt(corpus: Path, damage: str) -> None:
     else:
         data = bytearray()
     path.write_bytes(bytes(data))
-    assert cache.load(str(path)) is None
+    assert cache_format.load(str(path)) is None
     assert snapshot(load_store([corpus])) == expected
-    assert cache.load(str(path)) is not None  # rewritten
+    assert cache_format.load(str(path)) is not None  # rewritten
 
 
 def test_cache_dir_inside_the_corpus_is_refused(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("READER_CACHE_DIR", str(corpus / "cache"))
-    assert cache.cache_file([str(corpus)]) is None
+    assert cache_place.cache_file([str(corpus)]) is None
     load_store([corpus])
     assert not (corpus / "cache").exists()
 
@@ -119,8 +120,9 @@ def test_different_max_bytes_is_not_served_from_cache(corpus: Path) -> None:
 
 
 def test_bulk_stat_agrees_with_os_stat(tmp_path: Path) -> None:
-    from reader.core import accel
     from tests.native import require_accelerator
+
+    from reader.core import accel
 
     require_accelerator()
     (tmp_path / "a.md").write_text("x", encoding="utf-8")
@@ -144,7 +146,7 @@ def test_newest_cached_posts_come_before_discovery_and_changes_there_are_seen(co
     newest.write_text(newest.read_text(encoding="utf-8").replace("<p>", "<p>最新的改动", 1), encoding="utf-8")
     os.utime(newest, ns=(2, 2))
     batches = list(iter_load([corpus]))
-    assert batches[0].phase == "cached" and batches[0].posts and batches[0].total == 0
+    assert batches[0].phase == "cached" and posts_of(batches[0]) and batches[0].total == 0
     assert [batch.phase for batch in batches].index("finding") == 1
     warm = Store()
     for batch in batches:

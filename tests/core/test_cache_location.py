@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import front
-from reader.core import cache
-from reader.core.loader import load_store
+
+from reader.core.loading import cache_place
+from reader.core.loading.plan import load_store
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -115,7 +115,7 @@ def test_location_is_safe(tmp_path: Path, folder: str, reached: list[str], files
     place = lambda path: base + path if path != "/" else "/"  # noqa: E731
     location = os.path.join(place(folder), "corpus-x.cache")
     reached_dirs, file_roots = [place(path) for path in reached], [place(path) for path in files]
-    assert cache.location_is_safe(location, reached_dirs, file_roots) is safe
+    assert cache_place.location_is_safe(location, reached_dirs, file_roots) is safe
 
 
 def test_a_cache_reached_through_a_link_is_not_even_touched(tmp_path: Path) -> None:

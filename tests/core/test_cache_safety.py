@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from benchmarks.corpus import write_corpus
-from reader.core import cache
-from reader.core.loader import iter_load, load_store, read_files
-from reader.core.parallel import ReadResult
+
+from reader.core.loading import cache_format, cache_place
+from reader.core.loading.plan import iter_load, load_store
+from reader.core.loading.reading import read_files
+from reader.core.records import ReadResult
 from reader.core.search import choose_vocabulary
 from reader.core.store import Store
 
@@ -38,7 +39,7 @@ def leftovers() -> list[str]:
 
 
 def location_of(root: Path) -> str:
-    location = cache.cache_file([str(root)])
+    location = cache_place.cache_file([str(root)])
     assert location is not None
     return location
 
@@ -82,7 +83,7 @@ def test_cache_owned_by_another_user_is_ignored(corpus: Path, monkeypatch: pytes
     assert phases(corpus) == {"cached"}
     real = os.getuid()
     monkeypatch.setattr(os, "getuid", lambda: real + 1)
-    assert cache.open_cache(location_of(corpus)) is None
+    assert cache_format.open_cache(location_of(corpus)) is None
     assert "cached" not in phases(corpus)  # read afresh
     assert snapshot(load_store([corpus])) == expected
 
@@ -99,8 +100,8 @@ def test_runs_without_a_post_round_trip(tmp_path: Path) -> None:
                read_files(posts, 1 << 20, vocabulary), read_files([], 1 << 20, vocabulary)]
     assert results[0].rows.size == 0 and results[0].problems and not results[0].records
     location = str(tmp_path / "cache" / "corpus-test.cache")
-    assert cache.save(location, cache.CachedCorpus(vocabulary.keys, 1 << 20, results))
-    loaded = cache.load(location)
+    assert cache_format.save(location, cache_format.CachedCorpus(vocabulary.keys, 1 << 20, results))
+    loaded = cache_format.load(location)
     assert loaded is not None and len(loaded.results) == len(results)
     for written, read in zip(results, loaded.results, strict=True):
         assert (read.records, read.problems, read.texts) == (written.records, written.problems, written.texts)
@@ -147,14 +148,14 @@ def test_a_failed_write_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.
         out.write(b"partly written")  # type: ignore[attr-defined]
         raise error
 
-    monkeypatch.setattr(cache, "_write", failing)
+    monkeypatch.setattr(cache_format, "_write", failing)
     location = str(cache_dir() / "corpus-test.cache")
-    corpus = cache.CachedCorpus(np.zeros(0, np.uint64), 1)
+    corpus = cache_format.CachedCorpus(np.zeros(0, np.uint64), 1)
     if isinstance(error, type) and not issubclass(error, Exception):
         with pytest.raises(error):
-            cache.save(location, corpus)  # an interrupt goes on, after the clean-up
+            cache_format.save(location, corpus)  # an interrupt goes on, after the clean-up
     else:
-        assert cache.save(location, corpus) is False
+        assert cache_format.save(location, corpus) is False
     assert os.listdir(cache_dir()) == []
 
 
@@ -162,7 +163,7 @@ def test_a_load_ends_normally_when_the_cache_cannot_be_written(corpus: Path, mon
     def failing(out: object, corpus: object) -> None:
         raise RuntimeError("an unexpected failure")
 
-    monkeypatch.setattr(cache, "_write", failing)
+    monkeypatch.setattr(cache_format, "_write", failing)
     assert load_store([corpus]).article_count == 40
     assert os.listdir(cache_dir()) == []
 
@@ -210,15 +211,15 @@ def test_caches_unused_for_a_month_are_evicted(corpus: Path) -> None:
 def test_least_recently_used_caches_go_beyond_the_cap(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     load_store([corpus])
     location = location_of(corpus)
-    written = cache.load(location)
+    written = cache_format.load(location)
     assert written is not None
     older, old, new = (fake_cache(name, 1000, hours * 3600) for name, hours in (("c", 3), ("b", 2), ("a", 1)))
     # Room for the one written and two of the three: the least recently used goes.
-    monkeypatch.setattr(cache, "MAX_TOTAL_BYTES", os.path.getsize(location) + 2500)
-    assert cache.save(location, written)
+    monkeypatch.setattr(cache_place, "MAX_TOTAL_BYTES", os.path.getsize(location) + 2500)
+    assert cache_format.save(location, written)
     assert (older.exists(), old.exists(), new.exists()) == (False, True, True)
-    monkeypatch.setattr(cache, "MAX_TOTAL_BYTES", 1)  # nothing fits: all go but the one written
-    assert cache.save(location, written)
+    monkeypatch.setattr(cache_place, "MAX_TOTAL_BYTES", 1)  # nothing fits: all go but the one written
+    assert cache_format.save(location, written)
     assert [path.name for path in cache_dir().glob("*.cache")] == [os.path.basename(location)]
 
 
@@ -257,5 +258,5 @@ def test_device_at_the_cache_path_is_treated_as_missing(corpus: Path) -> None:
     location = location_of(corpus)
     os.makedirs(os.path.dirname(location), exist_ok=True)
     os.symlink(os.devnull, location)
-    assert cache.open_cache(location) is None
+    assert cache_format.open_cache(location) is None
     assert load_store([corpus]).article_count == 40

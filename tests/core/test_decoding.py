@@ -7,10 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import front
-from reader.core.loader import decode, load_store
-from reader.core.search_text import FoldedTexts
+
+from reader.core.files import decode
+from reader.core.loading.plan import load_store
+from reader.core.search import FoldedTexts
 from reader.core.store import Store
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -111,7 +112,7 @@ def test_utf16_with_a_bom_still_decodes() -> None:
 
 
 def test_traditional_chinese_in_gbk_still_decodes() -> None:
-    from reader.core.loader import decode
+    from reader.core.files import decode
 
     header = '---\ntitle: "臺灣"\ndate: 2022-03-01\n---\n'
     body = "<p>臺灣經濟發展與兩岸關係，總統府今日發表聲明。證券交易所指數上漲，銀行業績優於預期。</p>\n"

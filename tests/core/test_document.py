@@ -8,10 +8,6 @@ from pathlib import Path
 import pytest
 
 from reader.core.document import (
-    MAX_BODY_CHARS,
-    MAX_BODY_TAGS,
-    MAX_LINKS,
-    TRUNCATED_NOTE,
     Block,
     Digest,
     Document,
@@ -21,8 +17,9 @@ from reader.core.document import (
     SourceLine,
     Subheading,
     Table,
-    parse_document,
 )
+from reader.core.html_blocks import MAX_LINKS, TRUNCATED_NOTE, parse_document
+from reader.core.markdown_layer import MAX_BODY_CHARS, MAX_BODY_TAGS
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 SEEDS = sorted(SAMPLE_DATA.glob("*.txt"))

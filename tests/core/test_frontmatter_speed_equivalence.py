@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 import yaml
+from benchmarks.corpus import write_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benchmarks.corpus import write_corpus
 from reader.core.frontmatter import (
     CHINA_TIME,
     FrontMatterError,

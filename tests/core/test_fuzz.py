@@ -17,7 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from reader.core.loader import discover, load_store, read_post
+from reader.core.loading.discovery import discover
+from reader.core.loading.plan import load_store
+from reader.core.loading.reading import read_post
 from reader.core.opening import ArticleOpener
 from reader.core.text import clean_line, query_terms
 

@@ -19,7 +19,9 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from reader.core.loader import discover, load_store, read_post
+from reader.core.loading.discovery import discover
+from reader.core.loading.plan import load_store
+from reader.core.loading.reading import read_post
 from reader.core.models import Article
 from reader.core.opening import ArticleOpener, ArticleUnavailable
 from reader.core.store import Store
@@ -309,7 +311,7 @@ def test_a_corpus_of_only_bad_files_loads_empty(tmp_path: Path, count: int) -> N
 
 @pytest.mark.parametrize("text", ["a中!!!!!!!!!!", "!丂!!!!!!!!!", "例子.com/]0;x)"])
 def test_wrapped_lines_fit_after_kinsoku(text: str) -> None:
-    from reader.core.render import line_ranges
+    from reader.core.wrap import line_ranges
 
     assert all(cell_len(text[start:end]) <= 10 for start, end in line_ranges(text, 10))
 

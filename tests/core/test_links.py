@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from reader.core import links
 from reader.core.body import find_url
 from reader.core.links import MAX_URL_CHARS, Refusal, browser_command, open_in_browser, refusal
-from reader.core.loader import FileEntry, load_store, read_post
+from reader.core.loading.plan import load_store
+from reader.core.loading.reading import read_post
 from reader.core.opening import ArticleOpener
+from reader.core.records import FileEntry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hostile_files import write_hostile_corpus  # noqa: E402

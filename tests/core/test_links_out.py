@@ -12,10 +12,13 @@ import os
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import front
-from reader.core import cache, loader
-from reader.core.loader import discover, load_store
+
+from reader.core.loading import cache_place, plan, reading
+from reader.core.loading import early as early_module
+from reader.core.loading.discovery import discover
+from reader.core.loading.plan import load_store
+from reader.core.models import posts_of
 
 LEAVES = "link leaves the corpus, not followed"
 PSEUDO = "pseudo-filesystem, not read"
@@ -97,7 +100,7 @@ def test_a_pseudo_filesystem_is_refused_as_a_root(tmp_path: Path, root: str) -> 
     os.symlink(root, tmp_path / "disguised")
     entries, problems = discover([tmp_path / "disguised"], follow_links=True)
     assert entries == [] and [(p.path, p.reason) for p in problems] == [(real, PSEUDO)]
-    assert loader.read_newest([root], loader.DEFAULT_MAX_BYTES) is None
+    assert early_module.read_newest([root], reading.DEFAULT_MAX_BYTES) is None
 
 
 def test_a_file_named_as_a_root_is_read_wherever_it_is(tmp_path: Path, corpus: Path) -> None:
@@ -112,7 +115,7 @@ def test_a_file_named_as_a_root_is_read_wherever_it_is(tmp_path: Path, corpus: P
 def test_the_cache_of_a_load_that_follows_links_is_its_own(tmp_path: Path, corpus: Path) -> None:
     os.symlink("../outside", corpus / "other")
     cache_dir = tmp_path / "cache"
-    assert cache.cache_file([str(corpus)], cache_dir, True) != cache.cache_file([str(corpus)], cache_dir)
+    assert cache_place.cache_file([str(corpus)], cache_dir, True) != cache_place.cache_file([str(corpus)], cache_dir)
     followed = load_store([corpus], cache_dir=cache_dir, follow_links=True)
     assert sorted(article.title for article in followed.articles) == ["外面", "里面"]
     for _ in range(2):  # the second time from its own cache
@@ -125,10 +128,10 @@ def test_the_cache_of_a_load_that_follows_links_is_its_own(tmp_path: Path, corpu
 
 def test_an_early_start_follows_links_as_told(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     os.symlink("../outside", corpus / "other")
-    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # as before the app starts
-    monkeypatch.setattr(loader, "worker_count", lambda: 2)
+    monkeypatch.setattr(early_module.threading, "active_count", lambda: 1)  # as before the app starts
+    monkeypatch.setattr(early_module, "worker_count", lambda: 2)
     for follow_links, titles in ((False, ["里面"]), (True, ["外面", "里面"])):
-        early = loader.start_early([corpus], use_cache=False, follow_links=follow_links)
+        early = early_module.start_early([corpus], use_cache=False, follow_links=follow_links)
         assert early is not None
-        batches = loader.iter_load([corpus], use_cache=False, early=early, follow_links=follow_links)
-        assert sorted(post.article.title for batch in batches for post in batch.posts) == titles
+        batches = plan.iter_load([corpus], use_cache=False, early=early, follow_links=follow_links)
+        assert sorted(post.article.title for batch in batches for post in posts_of(batch)) == titles

@@ -8,15 +8,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import HOSTILE, front, write_corpus
-from reader.core import loader
-from reader.core.loader import FileEntry, discover, load_store, read_post
+
+from reader.core import records
+from reader.core.loading import background, plan, reading, workers
+from reader.core.loading import early as early_module
+from reader.core.loading.discovery import discover
+from reader.core.loading.plan import load_store
+from reader.core.loading.reading import read_post
+from reader.core.models import posts_of
+from reader.core.records import FileEntry
+from reader.core.store import Store
 
 GOOD = front("好文章") + "<p>正文内容</p>\n"
 
 
-def reasons(store: loader.Store) -> dict[str, list[tuple[str, bool]]]:
+def reasons(store: Store) -> dict[str, list[tuple[str, bool]]]:
     found: dict[str, list[tuple[str, bool]]] = {}
     for problem in store.problems:
         found.setdefault(os.path.basename(problem.path), []).append((problem.reason, problem.skipped))
@@ -111,21 +118,21 @@ def test_hostile_corpus_loads_and_stays_fast(tmp_path: Path) -> None:
 
 def test_parallel_and_in_process_agree(tmp_path: Path) -> None:
     write_corpus(tmp_path, count=600, hostile=True)
-    one = list(loader.iter_load([tmp_path], use_cache=False, parallel=False))
-    two = list(loader.iter_load([tmp_path], use_cache=False, parallel=True))
-    posts = lambda batches: [(p.article, p.search_text) for b in batches for p in b.posts]  # noqa: E731
+    one = list(plan.iter_load([tmp_path], use_cache=False, parallel=False))
+    two = list(plan.iter_load([tmp_path], use_cache=False, parallel=True))
+    posts = lambda batches: [(p.article, p.search_text) for b in batches for p in posts_of(b)]  # noqa: E731
     assert posts(one) == posts(two)
     problems = lambda batches: sorted((pr.path, pr.reason, pr.skipped) for b in batches for pr in b.problems)  # noqa: E731
     assert problems(one) == problems(two)
 
 
 def test_background_load_hands_over_everything(tmp_path: Path) -> None:
-    from reader.core.loader import BackgroundLoad
+    from reader.core.loading.background import BackgroundLoad
 
     for day in range(1, 6):
         (tmp_path / f"2022-03-0{day}-post.md").write_text(front(f"第{day}篇"), encoding="utf-8")
     load = BackgroundLoad([tmp_path], use_cache=False)
-    titles = [post.article.title for batch in load.batches() for post in batch.posts]
+    titles = [post.article.title for batch in load.batches() for post in posts_of(batch)]
     assert sorted(titles) == [f"第{day}篇" for day in range(1, 6)]
     assert load.take() is None  # and it stays over
 
@@ -133,16 +140,15 @@ def test_background_load_hands_over_everything(tmp_path: Path) -> None:
 def test_cancelling_a_background_load_wakes_its_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-    from reader.core import loader
 
     never = threading.Event()
 
-    def stuck_load(*_: object, **__: object) -> Iterator[loader.Batch]:
+    def stuck_load(*_: object, **__: object) -> Iterator[records.Batch]:
         never.wait(10)  # a load that produces nothing for a long time
         yield from ()
 
-    monkeypatch.setattr(loader, "iter_load", stuck_load)
-    load = loader.BackgroundLoad(["anywhere"], use_cache=False)
+    monkeypatch.setattr(background, "iter_load", stuck_load)
+    load = background.BackgroundLoad(["anywhere"], use_cache=False)
     taken: list[object] = []
     consumer = threading.Thread(target=lambda: taken.append(load.take()))
     consumer.start()
@@ -155,16 +161,16 @@ def test_cancelling_a_background_load_wakes_its_consumer(monkeypatch: pytest.Mon
 # --- the app's early start: workers forked before Textual, reading the newest first -----
 
 
-def early_start(paths: list[Path], fork: bool = False) -> loader.EarlyStart:
+def early_start(paths: list[Path], fork: bool = False) -> early_module.EarlyStart:
     """What `start_early` makes, also where it would decline (pytest runs threads)."""
     roots = [str(path) for path in paths]
-    reader = loader.ParallelReader(fork=fork)
-    return loader.EarlyStart(reader, reader.submit(loader.read_newest, roots, loader.DEFAULT_MAX_BYTES),
-                             reader.submit(loader._find_in_worker, roots))
+    reader = workers.ParallelReader(fork=fork)
+    return early_module.EarlyStart(reader, reader.submit(early_module.read_newest, roots, reading.DEFAULT_MAX_BYTES),
+                             reader.submit(early_module.find_in_worker, roots))
 
 
-def contents(batches: list[loader.Batch]) -> tuple[list[object], list[object]]:
-    posts = sorted((p.article.path, p.article, p.search_text) for b in batches for p in b.posts)
+def contents(batches: list[records.Batch]) -> tuple[list[object], list[object]]:
+    posts = sorted((p.article.path, p.article, p.search_text) for b in batches for p in posts_of(b))
     problems = sorted((pr.path, pr.reason, pr.skipped) for b in batches for pr in b.problems)
     return posts, problems
 
@@ -178,22 +184,22 @@ def test_an_early_start_loads_the_same_newest_first(tmp_path: Path, fork: bool) 
             shutil.rmtree(extra)
         elif extra.is_symlink() or not extra.is_file():
             extra.unlink()
-    plain = list(loader.iter_load([corpus], use_cache=False, parallel=False))
-    early = list(loader.iter_load([corpus], use_cache=False, early=early_start([corpus], fork)))
+    plain = list(plan.iter_load([corpus], use_cache=False, parallel=False))
+    early = list(plan.iter_load([corpus], use_cache=False, early=early_start([corpus], fork)))
     assert contents(early) == contents(plain)
     first = early[0]  # the newest files, read before all were found (total not known yet)
     assert first.phase == "reading" and first.total == 0
     newest = sorted((entry.path for entry in discover([corpus])[0]), key=os.path.basename, reverse=True)
-    read_first = [p.article.path for p in first.posts] + [pr.path for pr in first.problems]
-    assert set(read_first) == set(newest[: loader.FIRST_BATCH])
+    read_first = [p.article.path for p in posts_of(first)] + [pr.path for pr in first.problems]
+    assert set(read_first) == set(newest[: early_module.FIRST_BATCH])
     assert early[-1].done == early[-1].total == len(newest)
 
 
 def test_an_early_start_with_a_cache_serves_the_cache(tmp_path: Path) -> None:
     corpus, cache_dir = tmp_path / "corpus", tmp_path / "cache"
     write_corpus(corpus, count=400)
-    cold = list(loader.iter_load([corpus], cache_dir=cache_dir))
-    warm = list(loader.iter_load([corpus], cache_dir=cache_dir, early=early_start([corpus])))
+    cold = list(plan.iter_load([corpus], cache_dir=cache_dir))
+    warm = list(plan.iter_load([corpus], cache_dir=cache_dir, early=early_start([corpus])))
     assert contents(warm) == contents(cold)
     assert {batch.phase for batch in warm} == {"cached", "finding"}  # nothing read twice
 
@@ -202,10 +208,10 @@ def test_the_newest_are_not_read_early_where_discovery_would_order_them_otherwis
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "2030-01-01-z.md").write_text(front("子目录里最新的"), encoding="utf-8")
     (tmp_path / "2020-01-01-a.md").write_text(front("旧"), encoding="utf-8")
-    assert loader.read_newest([str(tmp_path)], loader.DEFAULT_MAX_BYTES) is None
-    assert loader.read_newest([str(tmp_path / "sub"), str(tmp_path)], loader.DEFAULT_MAX_BYTES) is None
-    batches = list(loader.iter_load([tmp_path], use_cache=False, early=early_start([tmp_path])))
-    titles = [p.article.title for b in batches for p in b.posts]
+    assert early_module.read_newest([str(tmp_path)], reading.DEFAULT_MAX_BYTES) is None
+    assert early_module.read_newest([str(tmp_path / "sub"), str(tmp_path)], reading.DEFAULT_MAX_BYTES) is None
+    batches = list(plan.iter_load([tmp_path], use_cache=False, early=early_start([tmp_path])))
+    titles = [p.article.title for b in batches for p in posts_of(b)]
     assert sorted(titles) == ["子目录里最新的", "旧"]
 
 
@@ -215,50 +221,50 @@ def test_a_failed_early_start_still_loads_everything(tmp_path: Path) -> None:
     early.reader.close()  # e.g. workers killed: neither future comes back with an answer
     early.newest.cancel()
     early.found.cancel()
-    batches = list(loader.iter_load([tmp_path], use_cache=False, early=early))
+    batches = list(plan.iter_load([tmp_path], use_cache=False, early=early))
     assert len(contents(batches)[0]) == 30
 
 
 def test_no_early_start_when_a_cache_will_serve_the_newest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_corpus(tmp_path / "corpus", count=5)
-    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # as before the app starts
-    monkeypatch.setattr(loader, "worker_count", lambda: 2)
+    monkeypatch.setattr(early_module.threading, "active_count", lambda: 1)  # as before the app starts
+    monkeypatch.setattr(early_module, "worker_count", lambda: 2)
     load_store([tmp_path / "corpus"])  # writes the cache (READER_CACHE_DIR is a temp dir)
-    assert loader.start_early([tmp_path / "corpus"]) is None
-    early = loader.start_early([tmp_path / "corpus"], use_cache=False)
+    assert early_module.start_early([tmp_path / "corpus"]) is None
+    early = early_module.start_early([tmp_path / "corpus"], use_cache=False)
     assert early is not None
-    assert len(list(loader.iter_load([tmp_path / "corpus"], use_cache=False, early=early))) >= 2
+    assert len(list(plan.iter_load([tmp_path / "corpus"], use_cache=False, early=early))) >= 2
 
 
 def test_a_held_load_waits_until_its_first_articles_are_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
     produced: list[str] = []
-    first = loader.Batch(records=[("a.md", 1, 1, "a.md", "甲", 0, 28800, "s", "S", None)])
+    first = records.Batch(records=[("a.md", 1, 1, "a.md", "甲", 0, 28800, "s", "S", None)])
 
-    def two_batches(*_: object, **__: object) -> Iterator[loader.Batch]:
+    def two_batches(*_: object, **__: object) -> Iterator[records.Batch]:
         produced.append("first")
         yield first
         produced.append("second")  # only once the first is shown (or after 2 s)
-        yield loader.Batch()
+        yield records.Batch()
 
-    monkeypatch.setattr(loader, "iter_load", two_batches)
-    load = loader.BackgroundLoad(["anywhere"], use_cache=False)
+    monkeypatch.setattr(background, "iter_load", two_batches)
+    load = background.BackgroundLoad(["anywhere"], use_cache=False)
     assert load.take(hold=True) == [first]
     threading.Event().wait(0.3)
     assert produced == ["first"]  # the UI is still drawing: the load waits
     load.shown()
-    assert load.take() == [loader.Batch()]
+    assert load.take() == [records.Batch()]
     assert load.take() is None and produced == ["first", "second"]
 
 
 def test_an_early_start_one_task_at_a_time_loads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_corpus(tmp_path / "corpus", count=300)
-    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # as before the app starts
-    monkeypatch.setattr(loader, "worker_count", lambda: 2)
-    early = loader.start_early([tmp_path / "corpus"], use_cache=False, one_at_a_time=True)
+    monkeypatch.setattr(early_module.threading, "active_count", lambda: 1)  # as before the app starts
+    monkeypatch.setattr(early_module, "worker_count", lambda: 2)
+    early = early_module.start_early([tmp_path / "corpus"], use_cache=False, one_at_a_time=True)
     assert early is not None
-    batches = list(loader.iter_load([tmp_path / "corpus"], use_cache=False, early=early))
-    plain = list(loader.iter_load([tmp_path / "corpus"], use_cache=False, parallel=False))
+    batches = list(plan.iter_load([tmp_path / "corpus"], use_cache=False, early=early))
+    plain = list(plan.iter_load([tmp_path / "corpus"], use_cache=False, parallel=False))
     assert contents(batches) == contents(plain)
     assert batches[0].phase == "reading" and batches[0].total == 0  # the newest came first

@@ -11,9 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import front
-from reader.core.loader import discover, load_store
+
+from reader.core.loading.discovery import discover
+from reader.core.loading.plan import load_store
 
 NAME = "长" * 80  # 240 bytes of UTF-8 per folder name
 

@@ -14,7 +14,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 SCRIPT = """
 import os, sys, time
 sys.path.insert(0, {src!r})
-from reader.core.parallel import ParallelReader
+from reader.core.loading.workers import ParallelReader
 
 if __name__ == "__main__":
     reader = ParallelReader(2, fork={fork})
@@ -39,7 +39,7 @@ def test_closing_cancels_the_tasks_not_started(tmp_path: Path, fork: bool) -> No
 FINISHED = """
 import multiprocessing, os, sys
 sys.path.insert(0, {src!r})
-from reader.core.parallel import ParallelReader
+from reader.core.loading.workers import ParallelReader
 
 if __name__ == "__main__":
     reader = ParallelReader(2, fork={fork})
@@ -60,7 +60,8 @@ def test_closing_a_finished_reader_lets_its_workers_exit_first(fork: bool) -> No
 
 def test_check_exits_quietly_after_a_parallel_load(tmp_path: Path) -> None:
     from benchmarks.corpus import write_corpus
-    from reader.core.parallel import worker_count
+
+    from reader.core.loading.workers import worker_count
 
     if worker_count() < 2:
         pytest.skip("one core: the load runs in-process")

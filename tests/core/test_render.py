@@ -20,31 +20,21 @@ from hypothesis import strategies as st
 from rich.cells import cell_len, get_character_cell_size
 from rich.text import Text
 
-from reader.core.document import (
-    MAX_LINKS,
-    Document,
-    Link,
-    Paragraph,
-    Picture,
-    Span,
-    Subheading,
-    Table,
-    parse_document,
-)
 from reader.core import render as render_module
+from reader.core.document import Document, Link, Paragraph, Picture, Span, Subheading, Table
+from reader.core.html_blocks import MAX_LINKS, parse_document
 from reader.core.render import (
     HIGHLIGHT_STYLE,
     LINKS_HEADING,
     MIN_WIDTH,
     MORE_LINKS_NOTE,
     SECURITY_STYLE,
-    WIDE_CHARACTERS,
     RenderedArticle,
-    _wrap,
-    line_ranges,
     render_article,
 )
 from reader.core.text import fold, query_terms
+from reader.core.wrap import WIDE_CHARACTERS, line_ranges
+from reader.core.wrap import wrap as _wrap
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 SEEDS = sorted(SAMPLE_DATA.glob("*.txt"))

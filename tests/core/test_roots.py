@@ -11,10 +11,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from benchmarks.corpus import front
-from reader.core import loader
-from reader.core.loader import BackgroundLoad, discover, iter_load, load_store
+
+from reader.core.loading import discovery, reading
+from reader.core.loading import early as early_module
+from reader.core.loading.background import BackgroundLoad
+from reader.core.loading.discovery import discover
+from reader.core.loading.plan import iter_load, load_store
+from reader.core.models import posts_of
 from reader.core.store import Store
 
 
@@ -65,7 +69,7 @@ def test_a_corpus_spelled_another_way_loads_the_same(corpus: Path, spelling: lis
 def test_roots_are_made_canonical_in_order_once(corpus: Path) -> None:
     real = os.path.realpath(corpus)
     roots = spelled(["./DIR/", "LINK", "DIR/sub", "DIR//"], corpus)
-    assert loader.canonical_roots(roots) == [real, os.path.join(real, "sub")]
+    assert discovery.canonical_roots(roots) == [real, os.path.join(real, "sub")]
     entries, _ = discover(["./DIR/", "DIR"])
     assert len(entries) == 12 and all(entry.path.startswith(real + os.sep) for entry in entries)
 
@@ -73,15 +77,15 @@ def test_roots_are_made_canonical_in_order_once(corpus: Path) -> None:
 def test_every_way_in_gives_canonical_paths(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = os.path.realpath(corpus)
     background = BackgroundLoad(["./DIR/"], use_cache=False)
-    paths = {post.article.path for batch in background.batches() for post in batch.posts}
+    paths = {post.article.path for batch in background.batches() for post in posts_of(batch)}
     assert len(paths) == 11 and all(path.startswith(real + os.sep) for path in paths)
-    newest = loader.read_newest(["DIR/sub/"], loader.DEFAULT_MAX_BYTES)
+    newest = early_module.read_newest(["DIR/sub/"], reading.DEFAULT_MAX_BYTES)
     assert newest is not None
     assert [path for path, _, _ in newest.entries] == [f"{real}/sub/2022-05-01-deep.md"]
-    monkeypatch.setattr(loader.threading, "active_count", lambda: 1)  # as before the app starts
-    monkeypatch.setattr(loader, "worker_count", lambda: 2)
-    early = loader.start_early(["./DIR/"], use_cache=False)
+    monkeypatch.setattr(early_module.threading, "active_count", lambda: 1)  # as before the app starts
+    monkeypatch.setattr(early_module, "worker_count", lambda: 2)
+    early = early_module.start_early(["./DIR/"], use_cache=False)
     assert early is not None
     batches = list(iter_load(["DIR"], use_cache=False, early=early))
-    paths = [post.article.path for batch in batches for post in batch.posts]
+    paths = [post.article.path for batch in batches for post in posts_of(batch)]
     assert len(paths) == 11 and all(path.startswith(real + os.sep) for path in paths)

@@ -12,17 +12,18 @@ import time
 from pathlib import Path
 
 import pytest
+from benchmarks.corpus import write_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from benchmarks.corpus import write_corpus
-from reader.core import accel, loader
-from reader.core.body import find_url, search_body
-from reader.core.frontmatter import split_utf8_front_matter
-from reader.core.search import FoldedTexts
-from reader.core.text import fold
 from tests.body_inputs import HOSTILE, LINES, PIECES, TEXT, TRICKY
 from tests.native import require_accelerator
+
+from reader.core import accel
+from reader.core.body import find_url, search_body
+from reader.core.frontmatter import split_utf8_front_matter
+from reader.core.loading import discovery, reading
+from reader.core.search import FoldedTexts
+from reader.core.text import fold
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 PREFIX = "Title 标题 ＡＢＣ\n新华社\n"
@@ -173,9 +174,9 @@ def test_declines_what_python_must_do(body: bytes) -> None:
 
 
 def load_everything(folder: Path) -> list[object]:
-    entries, _ = loader.discover([folder])
+    entries, _ = discovery.discover([folder])
     task = [(entry.path, entry.size, entry.mtime_ns) for entry in entries]
-    result = loader.read_files(task, loader.DEFAULT_MAX_BYTES, None)
+    result = reading.read_files(task, reading.DEFAULT_MAX_BYTES, None)
     return [result.records, result.problems, result.texts, result.offsets.tolist()]
 
 

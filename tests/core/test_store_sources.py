@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from reader.core.loader import load_store
+from reader.core.loading.plan import load_store
 from reader.core.models import Article, Post
 from reader.core.store import Store
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from reader.ui.app import STYLESHEET, ReaderApp
 from reader.ui.screens.help import HelpScreen
 from reader.ui.screens.problems import ProblemsScreen

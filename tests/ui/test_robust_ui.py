@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from reader.core.loader import BackgroundLoad
+from reader.core.loading.background import BackgroundLoad
 from reader.core.models import Problem
 from reader.ui.app import ReaderApp
 from reader.ui.screens.main import READER_TITLE

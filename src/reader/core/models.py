@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from reader.core.records import Batch, Problem, Record
+
+__all__ = ["Article", "Post", "Problem", "Record", "Source", "article_of", "date_fields", "posts_of", "record_of"]
+
 
 @dataclass(frozen=True, slots=True)
 class Article:
@@ -37,16 +41,6 @@ class Article:
         return f"{date.year:04d}-{date.month:02d}-{date.day:02d} {date.hour:02d}:{date.minute:02d}"
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """A file that could not be read as an article, or was read with a caveat."""
-
-    path: str
-    """The file's path, exactly as found (make it visible with `text.visible_controls`)."""
-    reason: str
-    """One line saying what is wrong, e.g. `front matter is not closed by '---'`."""
-    skipped: bool = True
-    """True when the file is not in the corpus; False for a loaded file with a warning."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +70,6 @@ class Post:
     """File modification time when read, for the cache key."""
 
 
-Record = tuple[str, int, int, str, str, int, int, str, str, "str | None"]
-"""One good file as plain data (cheap to pickle, to cache and to keep 100k of):
-path, size, mtime_ns, identity, title, date in µs since the epoch, the date's UTC offset
-in seconds, source_id, source_name, url. `Store.articles` turns one into an `Article`."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _LOCAL_EPOCH = datetime(1970, 1, 1)
@@ -97,8 +87,8 @@ def date_fields(date: datetime) -> tuple[int, int]:
 def record_of(article: Article, size: int = 0, mtime_ns: int = 0) -> Record:
     """The record of an article (the inverse of `article_of`)."""
     micros, offset = date_fields(article.date)
-    return (article.path, size, mtime_ns, article.identity, article.title, micros, offset,
-            article.source_id, article.source_name, article.url)
+    return Record(article.path, size, mtime_ns, article.identity, article.title, micros, offset,
+                  article.source_id, article.source_name, article.url)
 
 
 def article_of(record: Record) -> Article:
@@ -110,3 +100,13 @@ def article_of(record: Record) -> Article:
     # Local time first: a date in year 1 east of Greenwich is in range, its UTC is not.
     date = (_LOCAL_EPOCH + timedelta(microseconds=micros + offset * 1_000_000)).replace(tzinfo=zone)
     return Article(identity, path, title, date, source_id, source_name, url)
+
+
+def posts_of(batch: Batch) -> list[Post]:
+    """A batch's records as `Post`s (for callers that want objects rather than columns)."""
+    if batch.chunk is None:
+        return []
+    return [
+        Post(article_of(record), batch.chunk.text_at(number), record.size, record.mtime_ns)
+        for number, record in enumerate(batch.records)
+    ]

@@ -2,9 +2,11 @@
 
 The store keeps only metadata and folded search text, so the body is read again here,
 when the user opens the article (a few ms). Parsed documents are cached, so re-wrapping
-after a resize or re-highlighting for a new query does not parse again. The parser
-(BeautifulSoup, lxml, soupsieve: ~170 ms of imports) is not imported with this module,
-so the first screen does not wait for it; `prepare_in_background` loads it meanwhile.
+after a resize or re-highlighting for a new query does not parse again. The HTML parser
+(`html_blocks`: BeautifulSoup, lxml, soupsieve, ~170 ms of imports) is imported on first
+use, not with this module, so the first screen does not wait for it;
+`prepare_in_background` loads it meanwhile. That is the one import in a function here,
+and it is for start-up time, not to dodge a cycle.
 Deliberately not here: widgets; `render.py` turns the document into Rich text.
 """
 
@@ -13,22 +15,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
-from reader.core.files import NotRegularFile, read_regular_file
+from reader.core.document import Document
+from reader.core.files import NotRegularFile, decode, read_regular_file
 from reader.core.frontmatter import FrontMatterError, split_front_matter
-from reader.core.loader import DEFAULT_MAX_BYTES, decode
+from reader.core.loading.reading import DEFAULT_MAX_BYTES
 from reader.core.models import Article
-
-if TYPE_CHECKING:
-    from reader.core.document import Document
-    from reader.core.render import RenderedArticle
+from reader.core.render import RenderedArticle, render_article
 
 
 def prepare_in_background() -> None:
-    """Import the parser and renderer in a thread, so the first open does not wait."""
+    """Import the HTML parser in a thread, so the first open does not wait."""
     def load() -> None:
-        import reader.core.render  # noqa: F401 - imported for its side effect: loaded modules
+        import reader.core.html_blocks  # noqa: F401 - imported for its side effect: loaded modules
 
     threading.Thread(target=load, name="reader-prepare", daemon=True).start()
 
@@ -51,7 +50,7 @@ class ArticleOpener:
         if cached is not None:
             self._documents.move_to_end(article.path)
             return cached
-        from reader.core.document import parse_document
+        from reader.core.html_blocks import parse_document
 
         document = parse_document(self._read_body(article.path))
         self._documents[article.path] = document
@@ -61,8 +60,6 @@ class ArticleOpener:
 
     def render(self, article: Article, width: int, terms: tuple[str, ...] = ()) -> RenderedArticle:
         """The article laid out for a pane `width` cells wide, with `terms` highlighted."""
-        from reader.core.render import render_article
-
         # The header shows the article's own URL, the one `o` opens (see `links.py`).
         document = replace(self.document(article), url=article.url)
         return render_article(

@@ -9,7 +9,7 @@ What it deliberately avoids:
 
 - Markup and colours: styles are names ("bold", "dim", "reverse"), kept as module
   constants, so the app's theme decides what they look like.
-- Terminal-sensitive characters: every string goes through `_display`, and zero-width
+- Terminal-sensitive characters: every string goes through `one_line`, and zero-width
   joiners / emoji variation selectors are dropped, because they change cell widths in
   ways a line-width budget cannot predict.
 - Matches across line breaks: hits are searched line by line in the wrapped output, so a
@@ -42,7 +42,8 @@ from reader.core.document import (
     Subheading,
     Table,
 )
-from reader.core.text import clean_line, clean_text, fold, fold_with_map, steady_width
+from reader.core.text import clean_line, fold, fold_with_map
+from reader.core.wrap import indented, one_line, within_width, wrap
 
 MIN_WIDTH = 10
 """Narrower requests are rendered at this width."""
@@ -68,7 +69,7 @@ HIGHLIGHT_STYLE = "reverse"
 
 LINKS_HEADING = "链接 / Links"
 MORE_LINKS_NOTE = "（另有 {count} 个链接未编号）"
-"""Ends the list when the article has more than `document.MAX_LINKS` link targets."""
+"""Ends the list when the article has more than `html_blocks.MAX_LINKS` link targets."""
 PICTURE_LABEL = "图片"
 
 
@@ -84,182 +85,22 @@ class RenderedArticle:
     """Total number of highlighted occurrences of all terms."""
 
 
-# --- Safe strings -----------------------------------------------------------------------
-
-_DISPLAY_REPLACEMENTS = (("\n", " "), ("\t", " "), ("\r", " "))
 
 
-def _display(text: str) -> str:
-    """A string that is safe to put on one line whose width we measure ourselves."""
-    text = steady_width(clean_text(text))
-    for old, new in _DISPLAY_REPLACEMENTS:  # str.replace: translate() is slow on CJK
-        if old in text:
-            text = text.replace(old, new)
-    return text
 
 
-# --- Wrapping ---------------------------------------------------------------------------
-
-# Tokens: whitespace | a run of narrow script (a word) | a run of CJK | any other char.
-# Every character of group 3 is two cells wide (a test checks it against rich), so long
-# CJK runs are measured by counting instead of calling cell_len per character.
-WIDE_CHARACTERS = (
-    "\u3001-\u3029\u3030-\u303e\u3041-\u3096\u309b-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
-    "\uac00-\ud7a3\uf900-\ufaff\uff01-\uff60"
-)
-_TOKEN = re.compile(rf"(\s+)|([\x21-\u10ff]+)|([{WIDE_CHARACTERS}]+)|(.)", re.DOTALL)
-# Kinsoku: punctuation that must not begin a line pulls the unit before it down with it,
-# and opening punctuation is not left at the end of a line.
-_NO_LINE_START = frozenset("，。、；：？！）》」』】〉〕”’…%,.;:?!)]}·")
-_NO_LINE_END = frozenset("“‘（《「『【〈〔([{")
 
 
-class _LineBreaker:
-    """Greedy line filling over `plain`; collects (start, end) ranges of the lines."""
-
-    def __init__(self, plain: str, width: int) -> None:
-        self.plain = plain
-        self.width = width
-        self.ranges: list[tuple[int, int]] = []
-        self.start = -1  # -1: the current line is empty
-        self.end = 0
-        self.last_unit = 0  # start of the last unbreakable piece on the line
-        self.used = 0
-
-    def _gap(self, position: int) -> int:
-        """Cells of the spaces between the line's end and `position`."""
-        between = position - self.end
-        if self.start < 0 or between == 0:
-            return 0
-        if between == 1 and self.plain[self.end] == " ":  # the usual case, kept cheap
-            return 1
-        return cell_len(self.plain[self.end : position])
-
-    def _next_line_start(self, position: int) -> int:
-        """`position`, or earlier so that punctuation is not split from its text."""
-        plain = self.plain
-        if self.end != position:  # a space separates them: any break is fine
-            return position
-        cut = position
-        for _ in range(4):  # "稳”、" needs two steps back; more is pathological
-            if plain[cut] not in _NO_LINE_START or cut <= self.start:
-                break
-            cut = self.last_unit if cut == position else cut - 1
-        if cut - 1 > self.start and plain[cut - 1] in _NO_LINE_END:
-            cut -= 1
-        if cut <= self.start or cell_len(plain[cut:position]) + 2 > self.width:
-            return position
-        return cut
-
-    def _break(self, position: int) -> None:
-        """End the current line before `position`; drop spaces at the break."""
-        start = self._next_line_start(position)
-        self.ranges.append((self.start, start if start < position else self.end))
-        self.start = self.last_unit = start
-        self.end = position
-        self.used = cell_len(self.plain[start:position])
-
-    def place(self, start: int, end: int, cells: int) -> None:
-        """Add an unbreakable piece of `cells` (<= width) cells."""
-        gap = self._gap(start)
-        if self.start < 0:
-            self.start, gap = start, 0
-        elif self.used + gap + cells > self.width:
-            self._break(start)
-            gap = 0
-        self.used += gap + cells
-        self.last_unit, self.end = start, end
-
-    def fill(self, start: int, end: int, char_cells: int) -> None:
-        """Add a run of same-width characters that may break anywhere (CJK, long words)."""
-        position = start
-        while True:
-            if self.start < 0:
-                self.start = self.end = position
-            gap = self._gap(position)
-            room = (self.width - self.used - gap) // char_cells
-            if room >= end - position:  # the rest of the run fits on this line
-                self.used += gap + (end - position) * char_cells
-                self.last_unit, self.end = end - 1, end
-                return
-            if room > 0:
-                position += room
-                self.used += gap + room * char_cells
-                self.last_unit, self.end = position - 1, position
-            self._break(position)
-
-    def finish(self) -> list[tuple[int, int]]:
-        if self.start >= 0 and self.end > self.start:
-            self.ranges.append((self.start, self.end))
-        return self.ranges
 
 
-def line_ranges(plain: str, width: int) -> list[tuple[int, int]]:
-    """(start, end) of each line when `plain` is wrapped to `width` cells.
-
-    Words of narrow script stay whole unless longer than a line; CJK breaks anywhere;
-    spaces at a break are dropped. `plain` must already be `_display`-safe.
-    """
-    lines = _LineBreaker(plain, width)
-    for match in _TOKEN.finditer(plain):
-        kind = match.lastindex
-        if kind == 1:
-            continue
-        start, end = match.span()
-        if kind == 3:
-            lines.fill(start, end, 2)
-            continue
-        token = match.group()
-        cells = cell_len(token)
-        if kind == 2 and cells > width and cells == len(token):
-            lines.fill(start, end, 1)
-        elif cells <= width:
-            lines.place(start, end, cells)
-        else:
-            for index, char in enumerate(token, start):
-                lines.place(index, index + 1, cell_len(char))
-    return _split_wide_ranges(plain, lines.finish(), width)
 
 
-def _split_wide_ranges(plain: str, ranges: list[tuple[int, int]], width: int) -> list[tuple[int, int]]:
-    """Split any range wider than `width`: line-start rules can pull a character down
-    onto a line that was already full, and a line must never overflow the pane."""
-    fitted: list[tuple[int, int]] = []
-    for start, end in ranges:
-        if cell_len(plain[start:end]) <= width:
-            fitted.append((start, end))
-            continue
-        used, piece_start = 0, start
-        for index in range(start, end):
-            cells = cell_len(plain[index])
-            if used + cells > width and index > piece_start:
-                fitted.append((piece_start, index))
-                piece_start, used = index, 0
-            used += cells
-        fitted.append((piece_start, end))
-    return fitted
 
 
-def _wrap(text: Text, width: int) -> list[Text]:
-    """Split styled `text` into lines of at most `width` cells."""
-    plain = text.plain
-    # Most blocks are one short line: returned whole, it skips the breaker and `divide`
-    # (~15 µs a block, which an article of thousands of one-line paragraphs multiplies).
-    fits = 0 < len(plain) <= width and cell_len(plain) <= width
-    if fits and not (plain[0].isspace() or plain[-1].isspace()):
-        return [text]
-    ranges = line_ranges(plain, width)
-    if not ranges:
-        return []
-    offsets = [offset for pair in ranges for offset in pair]
-    pieces = text.divide(offsets)
-    # divide() yields [before, line0, gap, line1, gap, ...]; the lines are the odd ones.
-    return [pieces[index] for index in range(1, 2 * len(ranges), 2)]
 
 
-def _indented(text: Text, width: int, prefix: str, prefix_style: str) -> list[Text]:
-    lines = _wrap(text, width - cell_len(prefix))
-    return [Text(prefix, prefix_style) + line for line in lines]
+
+
 
 
 # --- Blocks -----------------------------------------------------------------------------
@@ -269,10 +110,10 @@ def _spans_text(spans: tuple[Span, ...], base_style: str = "") -> Text:
     """Styled text of a run of spans: bold, links as `text[n]`, securities as `名(code)`."""
     text = Text(style=base_style)
     for span in spans:
-        content = _display(span.text)
+        content = one_line(span.text)
         if span.security is not None:
             security = span.security
-            text.append(f"{_display(security.name)}({_display(security.code)})", SECURITY_STYLE)
+            text.append(f"{one_line(security.name)}({one_line(security.code)})", SECURITY_STYLE)
         elif span.link is not None:
             label = content.rstrip()
             text.append(label, f"{BOLD_STYLE} {LINK_STYLE}" if span.bold else LINK_STYLE)
@@ -284,7 +125,7 @@ def _spans_text(spans: tuple[Span, ...], base_style: str = "") -> Text:
 
 
 def _picture_label(picture: Picture) -> str:
-    alt = _display(picture.alt).strip()
+    alt = one_line(picture.alt).strip()
     # The sites write alt="图片" ("picture"); "[图片: 图片]" would say it twice.
     if not alt or alt == PICTURE_LABEL:
         return f"[{PICTURE_LABEL}]"
@@ -293,16 +134,16 @@ def _picture_label(picture: Picture) -> str:
 
 def _block_lines(block: Block, width: int) -> list[Text]:
     if isinstance(block, Digest):
-        return _indented(_spans_text(block.spans, DIGEST_STYLE), width, DIGEST_BAR, DIGEST_BAR_STYLE)
+        return indented(_spans_text(block.spans, DIGEST_STYLE), width, DIGEST_BAR, DIGEST_BAR_STYLE)
     if isinstance(block, Paragraph):
-        return _wrap(_spans_text(block.spans), width)
+        return wrap(_spans_text(block.spans), width)
     if isinstance(block, Subheading):
-        return _wrap(Text(_display(block.text), SUBHEADING_STYLE), width)
+        return wrap(Text(one_line(block.text), SUBHEADING_STYLE), width)
     if isinstance(block, Picture):
-        return _wrap(Text(_picture_label(block), PICTURE_STYLE), width)
+        return wrap(Text(_picture_label(block), PICTURE_STYLE), width)
     if isinstance(block, Table):
         return _table_lines(block, width)
-    return _wrap(Text(_display(block.text), SOURCE_STYLE), width)
+    return wrap(Text(one_line(block.text), SOURCE_STYLE), width)
 
 
 # --- Tables -----------------------------------------------------------------------------
@@ -344,7 +185,7 @@ def _table_lines(table: Table, width: int) -> list[Text]:
     """A box-drawn table that fits `width`; columns that cannot fit are left out."""
     column_count = max(len(row) for row in table.rows)
     shown = min(column_count, max(1, (width - 1) // 4))  # each column needs >= 4 cells
-    rows = [[_display(cell).strip() for cell in row[:shown]] for row in table.rows]
+    rows = [[one_line(cell).strip() for cell in row[:shown]] for row in table.rows]
     rows = [row + [""] * (shown - len(row)) for row in rows]
     widths = _column_widths(rows, width - 3 * shown - 1)
 
@@ -364,7 +205,7 @@ def _table_lines(table: Table, width: int) -> list[Text]:
             lines.append(border("├", "┼", "┤"))
     lines.append(border("└", "┴", "┘"))
     if shown < column_count:
-        lines += _wrap(Text(f"（表格过宽，省略 {column_count - shown} 列）", META_STYLE), width)
+        lines += wrap(Text(f"（表格过宽，省略 {column_count - shown} 列）", META_STYLE), width)
     return lines
 
 
@@ -372,26 +213,26 @@ def _table_lines(table: Table, width: int) -> list[Text]:
 
 
 def _header_lines(title: str, source_name: str, date_text: str, url: str | None, width: int) -> list[Text]:
-    lines = _wrap(Text(_display(clean_line(title)), TITLE_STYLE), width)
-    parts = [_display(clean_line(part)) for part in (source_name, date_text)]
+    lines = wrap(Text(one_line(clean_line(title)), TITLE_STYLE), width)
+    parts = [one_line(clean_line(part)) for part in (source_name, date_text)]
     meta = " · ".join(part for part in parts if part)
-    address = _display(clean_line(url or ""))
+    address = one_line(clean_line(url or ""))
     if address and cell_len(f"{meta} · {address}") <= width:
         meta, address = f"{meta} · {address}" if meta else address, ""
     # A URL too long for the line gets lines of its own rather than a dangling " ·".
     for part in (meta, address):
-        lines += _wrap(Text(part, META_STYLE), width)
+        lines += wrap(Text(part, META_STYLE), width)
     return lines
 
 
 def _links_lines(document: Document, width: int) -> list[Text]:
     if not document.links:
         return []
-    lines = [Text(""), *_wrap(Text(LINKS_HEADING, LINKS_HEADING_STYLE), width)]
+    lines = [Text(""), *wrap(Text(LINKS_HEADING, LINKS_HEADING_STYLE), width)]
     for number, link in enumerate(document.links, 1):
-        lines += _wrap(Text(f"[{number}] ", LINK_NUMBER_STYLE) + Text(_display(link.url)), width)
+        lines += wrap(Text(f"[{number}] ", LINK_NUMBER_STYLE) + Text(one_line(link.url)), width)
     if document.more_links:
-        lines += _wrap(Text(MORE_LINKS_NOTE.format(count=document.more_links), META_STYLE), width)
+        lines += wrap(Text(MORE_LINKS_NOTE.format(count=document.more_links), META_STYLE), width)
     return lines
 
 
@@ -515,7 +356,7 @@ def _layout(title: str, source_name: str, date_text: str, document: Document, wi
         lines = _article_lines(title, source_name, date_text, document, width)
     except Exception:  # noqa: BLE001 - a rendering bug must not take the pane down
         lines = _fallback_lines(title, document, width)
-    layout = _Layout(document.blocks, _within_width(lines, width))
+    layout = _Layout(document.blocks, within_width(lines, width))
     with _layouts_lock:
         _layouts[key] = layout
         while len(_layouts) > _LAYOUTS_KEPT:
@@ -523,22 +364,6 @@ def _layout(title: str, source_name: str, date_text: str, document: Document, wi
     return layout
 
 
-def _within_width(lines: list[Text], width: int) -> list[Text]:
-    """Hard-split any line the breaker left wider than `width` (a last guarantee)."""
-    fitted: list[Text] = []
-    for line in lines:
-        if line.cell_len <= width:
-            fitted.append(line)
-            continue
-        offsets, used = [], 0
-        for index, char in enumerate(line.plain):
-            cells = cell_len(char)
-            if used + cells > width:
-                offsets.append(index)
-                used = 0
-            used += cells
-        fitted.extend(line.divide(offsets))
-    return fitted
 
 
 def _fallback_lines(title: str, document: Document, width: int) -> list[Text]:
@@ -549,6 +374,6 @@ def _fallback_lines(title: str, document: Document, width: int) -> list[Text]:
             texts.append("".join(span.text for span in block.spans))
         elif isinstance(block, Subheading | SourceLine):
             texts.append(block.text)
-    plain = _display(clean_line(" ".join(texts)))
+    plain = one_line(clean_line(" ".join(texts)))
     step = width // 2
     return [Text(plain[offset : offset + step]) for offset in range(0, len(plain), step)]

@@ -19,17 +19,15 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING, overload
+from typing import overload
 
 import numpy as np
 import numpy.typing as npt
 
-from reader.core.models import Article, Post, Problem, Record, Source, article_of, record_of
+from reader.core.models import Article, Post, Source, article_of, record_of
+from reader.core.records import Batch, Problem, Record
 from reader.core.search import Chunk, SearchIndex, SlotArray
 from reader.core.text import query_terms
-
-if TYPE_CHECKING:
-    from reader.core.loader import Batch
 
 ALL_SOURCES = ""
 """The source id that stands for every source."""

@@ -13,7 +13,8 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from reader.core.loader import DEFAULT_MAX_BYTES, BackgroundLoad
+from reader.core.loading.background import BackgroundLoad
+from reader.core.loading.reading import DEFAULT_MAX_BYTES
 from reader.core.text import display_line
 from reader.ui.commands import JumpProvider
 from reader.ui.screens.help import HelpScreen

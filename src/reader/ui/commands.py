@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from reader.core.text import fold
 from reader.ui.plain import plain
-
-if TYPE_CHECKING:
-    from reader.ui.screens.main import MainScreen
+from reader.ui.screens.main import MainScreen
 
 MAX_ARTICLE_HITS = 20
 
@@ -20,8 +17,6 @@ class JumpProvider(Provider):
     """Sources by name; articles whose text contains the typed words (newest first)."""
 
     def _main(self) -> MainScreen | None:
-        from reader.ui.screens.main import MainScreen
-
         screen = self.app.screen_stack[0] if self.app.screen_stack else None
         return screen if isinstance(screen, MainScreen) else None
 

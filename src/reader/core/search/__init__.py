@@ -50,11 +50,6 @@ from reader.core.search.vocabulary import (
     make_vocabulary,
 )
 
-# The old private names, for code written before the split (`parallel._warm_up`); use
-# `fold_tables` and `blank_units`.
-_fold_tables = fold_tables
-_blank_units = blank_units
-
 __all__ = [
     "DEDICATED_ROWS",
     "MAX_SEARCH_UNITS",

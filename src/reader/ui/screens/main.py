@@ -23,12 +23,14 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from reader.core.links import open_in_browser
-from reader.core.loader import BackgroundLoad, Batch
+from reader.core.loading.background import BackgroundLoad
 from reader.core.opening import ArticleOpener, ArticleUnavailable, prepare_in_background
+from reader.core.records import Batch
 from reader.core.search import SlotArray
 from reader.core.store import ALL_SOURCES, Store
 from reader.core.text import display_line, query_terms
 from reader.ui.plain import notify_plain, plain
+from reader.ui.screens.problems import ProblemsScreen
 from reader.ui.widgets.article_list import ArticleList
 from reader.ui.widgets.reading_pane import ReadingPane
 from reader.ui.widgets.search_box import SearchBox
@@ -473,8 +475,6 @@ class MainScreen(Screen[None]):
         notify_plain(self.app, shown, title="Link copied")
 
     def action_show_problems(self) -> None:
-        from reader.ui.screens.problems import ProblemsScreen
-
         self.app.push_screen(ProblemsScreen(self.store.problems))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

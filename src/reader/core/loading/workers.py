@@ -1,15 +1,13 @@
-"""Read runs of post files in worker processes, returning compact results.
+"""Reading runs of post files in worker processes, returning compact results.
 
 Loading is CPU-bound Python (decoding, front matter, body text, folding, signatures), so
 threads would share one core. The loader runs inside a thread of a Textual app, which
 must never `fork` (a forked child would inherit the app's threads and terminal state),
 so workers are started with "forkserver" where available (its server preloads the
-loader, so each worker starts warm), else "spawn". Each task returns a `ReadResult`:
-plain tuples, one UTF-16 blob of folded text with its offsets and one numpy array of
-signature rows — cheap to pickle, and the same shape the cache stores.
-
-Deliberately not here: what reading a file means (`loader.read_files`), ordering and
-batching (`loader.iter_load`).
+reading module, so each worker starts warm), else "spawn". Each task returns a
+`ReadResult`: plain tuples, one UTF-16 blob of folded text with its offsets and one numpy
+array of signature rows — cheap to pickle, and the same shape the cache stores.
+Deliberately not here: what reading a file means (`reading.py`), ordering (`plan.py`).
 """
 
 from __future__ import annotations
@@ -20,46 +18,24 @@ import os
 import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from reader.core.models import Record
-from reader.core.search import Vocabulary, make_vocabulary
+from reader.core.loading.reading import read_files
+from reader.core.records import ReadResult, Task
+from reader.core.search import Vocabulary, blank_units, fold_tables, make_vocabulary
 
-FileProblem = tuple[str, int, int, str, bool]
-"""One problem of a file: path, size, mtime_ns, reason, skipped."""
-Task = list[tuple[str, int, int]]
-"""Files to read: (path, size, mtime_ns) each."""
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class ReadResult:
-    """What reading a run of files produced: good files in order, plus problems."""
-
-    records: list[Record] = field(default_factory=list)
-    """Metadata of each good file."""
-    texts: bytes = b""
-    """Folded search texts of the good files, UTF-16-LE, joined by U+0000."""
-    offsets: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
-    """Byte offset of each text in `texts`, plus one past the end (see `search.Chunk`)."""
-    rows: npt.NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
-    """Packed signature rows of the good files (see `search.Chunk`)."""
-    problems: list[FileProblem] = field(default_factory=list)
-    """Problems met, keyed by the file's size and mtime like the records."""
 
 
 _worker_vocabulary: Vocabulary | None = None
 
 
-def _read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint64]) -> ReadResult:
+def read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint64]) -> ReadResult:
     """Worker entry point; the vocabulary table is rebuilt once per worker."""
     global _worker_vocabulary
-    from reader.core.loader import read_files  # imported here: loader imports this module
-
     if _worker_vocabulary is None or not np.array_equal(_worker_vocabulary.keys, vocabulary_keys):
         _worker_vocabulary = make_vocabulary(vocabulary_keys)
     return read_files(task, max_bytes, _worker_vocabulary)
@@ -67,11 +43,9 @@ def _read_task(task: Task, max_bytes: int, vocabulary_keys: npt.NDArray[np.uint6
 
 def _warm_up() -> None:
     """Each worker's start: build its lookup tables (while the first batch is read)."""
-    from reader.core.search import _blank_units, _fold_tables
-
     gc.disable()  # a worker makes no cycles and lives for one load: collections only cost
-    _fold_tables()
-    _blank_units()
+    fold_tables()
+    blank_units()
 
 
 def prepare_processes() -> None:
@@ -93,7 +67,7 @@ def prepare_processes() -> None:
 def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["reader.core.loader"])
+        context.set_forkserver_preload(["reader.core.loading.workers"])
         return context
     return multiprocessing.get_context("spawn")
 
@@ -135,7 +109,7 @@ class ParallelReader:
 
     def read(self, tasks: list[Task], max_bytes: int, vocabulary: Vocabulary) -> Iterator[ReadResult]:
         """Results of `tasks` in order; raises if the pool breaks (the caller falls back)."""
-        futures = [self.submit(_read_task, task, max_bytes, vocabulary.keys) for task in tasks]
+        futures = [self.submit(read_task, task, max_bytes, vocabulary.keys) for task in tasks]
         for future in futures:
             yield future.result()
 
