@@ -94,8 +94,12 @@ def phase_load(root: str, cache_dir: str) -> dict[str, float]:
             loaded = time.perf_counter() - started
     ended = time.perf_counter() - started
     loaded = loaded if loaded is not None else ended
-    return {"first": first or ended, "loaded": loaded, "save": ended - loaded,
-            "articles": store.article_count}
+    return {
+        "first": first or ended,
+        "loaded": loaded,
+        "save": ended - loaded,
+        "articles": store.article_count,
+    }
 
 
 def phase_tui(root: str, cache_dir: str) -> dict[str, float]:
@@ -261,11 +265,15 @@ def report(size: int, figures: dict[str, list[float]]) -> None:
         median = statistics.median(values)
         verdict = "" if bar is None else ("PASS" if median <= bar else "MISS")
         bar_text = "" if bar is None else f"{bar:g} {unit}"
-        print(f"{name:<14}{median:>9.3g}{unit[:2]:>1}{percentile(values, 0.95):>9.3g} {bar_text:>10}  {verdict}")
+        print(
+            f"{name:<14}{median:>9.3g}{unit[:2]:>1}{percentile(values, 0.95):>9.3g} {bar_text:>10}  {verdict}"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", default="20000,100000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="write/reuse corpora under this directory")

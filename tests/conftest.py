@@ -44,6 +44,8 @@ def browser_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     monkeypatch.setenv("DISPLAY", ":0")
     monkeypatch.delenv("BROWSER", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    monkeypatch.setattr("reader.core.links.find_program", lambda name: "/usr/bin/xdg-open" if name == "xdg-open" else None)
+    monkeypatch.setattr(
+        "reader.core.links.find_program", lambda name: "/usr/bin/xdg-open" if name == "xdg-open" else None
+    )
     monkeypatch.setattr("reader.core.links.subprocess.Popen", popen)
     return calls

@@ -43,7 +43,7 @@ def valid_post(index: int) -> tuple[str, str]:
     url = f"http://finance.eastmoney.com/news/1344,2022030{index:04d}.html"
     body = (
         f"> 摘要{index}：工信部发布新规。\n\n<p>第一段，<strong>5G</strong>基站建设。</p>\n"
-        f"<p>第二段 &amp; 实体，<a href=\"http://example.com/{index}\">链接</a>。</p>\n\n<{url}>\n\n"
+        f'<p>第二段 &amp; 实体，<a href="http://example.com/{index}">链接</a>。</p>\n\n<{url}>\n\n'
         "[返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](//finews.withounder.com/)\n"
     )
     text = front(f"有效文章{index}", date=f"2022-03-{day:02d} 09:00:00 +0800") + body
@@ -68,8 +68,10 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
         "yaml-is-a-list": ("---\n- a\n- b\n---\n<p>正文</p>\n".encode(), "problem"),
         "yaml-is-a-string": ("---\n就是一句话\n---\n<p>正文</p>\n".encode(), "problem"),
         "yaml-python-tag": (
-            (f"---\ntitle: !!python/object/apply:os.system ['touch {pwned}']\n"
-             "date: 2022-03-01\n---\n<p>正文</p>\n").encode(),
+            (
+                f"---\ntitle: !!python/object/apply:os.system ['touch {pwned}']\n"
+                "date: 2022-03-01\n---\n<p>正文</p>\n"
+            ).encode(),
             "problem",
         ),
         "yaml-python-name": (
@@ -77,23 +79,27 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
             "problem",
         ),
         "yaml-billion-laughs": (
-            ("---\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-             "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-             "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-             "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-             "title: [*h,*h,*h,*h,*h,*h,*h,*h,*h]\ntags: [*h,*h]\n---\n<p>正文</p>\n").encode(),
+            (
+                "---\na: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+                "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+                "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+                "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+                "title: [*h,*h,*h,*h,*h,*h,*h,*h,*h]\ntags: [*h,*h]\n---\n<p>正文</p>\n"
+            ).encode(),
             "article",
         ),
         "yaml-deep-nesting": (
-            ("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n<p>x</p>\n").encode(), "any",
+            ("---\ntitle: " + "[" * 5000 + "]" * 5000 + "\n---\n<p>x</p>\n").encode(),
+            "any",
         ),
         "header-too-long": (("---\ntitle: x\n" + "# 注释\n" * 40000 + "---\n<p>x</p>\n").encode(), "problem"),
-        "title-is-mapping": ("---\ntitle: {a: 1}\ndate: 2022-03-01\n---\n<p>x</p>\n".encode(), "article"),
+        "title-is-mapping": (b"---\ntitle: {a: 1}\ndate: 2022-03-01\n---\n<p>x</p>\n", "article"),
         "title-huge-int": (("---\ntitle: 0x" + "f" * 5000 + "\n---\n<p>x</p>\n").encode(), "any"),
         "title-multiline": ('---\ntitle: "第一行\\n第二行\\t制表"\n---\n<p>x</p>\n'.encode(), "article"),
         "missing-title": (
-            ("---\nlayout: post\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\n---\n"
-             "<p>无标题</p>\n").encode(),
+            (
+                "---\nlayout: post\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\n---\n<p>无标题</p>\n"
+            ).encode(),
             "article",
         ),
         "bad-date": (front("日期错误", date="昨天下午").encode(), "article"),
@@ -105,8 +111,10 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
             "article",
         ),
         "rich-markup-title": (
-            (front("[bold red]假标题[/] [link=http://evil.example]点我[/link] [/]")
-             + "<p>[blink]正文里的方括号[/blink] [/] [@click=app.quit]退出[/]</p>\n").encode(),
+            (
+                front("[bold red]假标题[/] [link=http://evil.example]点我[/link] [/]")
+                + "<p>[blink]正文里的方括号[/blink] [/] [@click=app.quit]退出[/]</p>\n"
+            ).encode(),
             "article",
         ),
         "click-markup-title": ((front(MARKUP_TITLE) + "<p>x</p>\n").encode(), "article"),
@@ -118,61 +126,94 @@ def hostile_kinds(pwned: Path) -> dict[str, tuple[bytes, str]]:
             "article",
         ),
         "ansi-escapes": (
-            (front("\\e[2J\\e]0;hijacked\\a标题")
-             + "<p>\x1b[31m红色\x1b[0m \x1b]8;;http://evil.example\x07链接\x1b]8;;\x07 "
-             "\x9b2J \x07铃</p>\n").encode(),
+            (
+                front("\\e[2J\\e]0;hijacked\\a标题")
+                + "<p>\x1b[31m红色\x1b[0m \x1b]8;;http://evil.example\x07链接\x1b]8;;\x07 "
+                "\x9b2J \x07铃</p>\n"
+            ).encode(),
             "article",
         ),
         "ansi-in-source": (
-            front("来源有转义").replace("tags: 东财滚动新闻", 'tags: "\\e]0;pwn\\a东财"')
-            .replace("categories: emnews", 'categories: "\\e[31memnews"').encode() + b"<p>x</p>\n",
+            front("来源有转义")
+            .replace("tags: 东财滚动新闻", 'tags: "\\e]0;pwn\\a东财"')
+            .replace("categories: emnews", 'categories: "\\e[31memnews"')
+            .encode()
+            + b"<p>x</p>\n",
             "article",
         ),
         "control-chars": (
-            (front("控制\\u0000字符\\u202e反向\\x85C1")
-             + "<p>\x00\x01\x08\x0b\x0c\x7f\u202e\u200b正文</p>\n").encode(),
+            (
+                front("控制\\u0000字符\\u202e反向\\x85C1")
+                + "<p>\x00\x01\x08\x0b\x0c\x7f\u202e\u200b正文</p>\n"
+            ).encode(),
             "article",
         ),
         "bidi-title": (
-            (front("\u2066正常\u2069\u202b反向\u202c\u200f标题\u061c") + "<p>x</p>\n").encode(), "article",
+            (front("\u2066正常\u2069\u202b反向\u202c\u200f标题\u061c") + "<p>x</p>\n").encode(),
+            "article",
         ),
         "escape-in-url": (
             (front("链接里有转义") + "<p>x</p>\n\n<http://evil.example/\x1b]0;pwned\x07>\n").encode(),
             "article",
         ),
         "script-and-style": (
-            (front("脚本") + "<script>alert(1)</script><style>p{}</style><p>正文</p>"
-             + '<a href="javascript:alert(1)">坏链接</a><a href="file:///etc/passwd">本地文件</a>'
-             + "\n[md链接](javascript:alert(2)) <javascript:alert(3)>\n").encode(),
+            (
+                front("脚本")
+                + "<script>alert(1)</script><style>p{}</style><p>正文</p>"
+                + '<a href="javascript:alert(1)">坏链接</a><a href="file:///etc/passwd">本地文件</a>'
+                + "\n[md链接](javascript:alert(2)) <javascript:alert(3)>\n"
+            ).encode(),
             "article",
         ),
         "deep-nesting": (
-            (front("深层嵌套") + "<div>" * 20000 + "深处的文字" + "</div>" * 20000 + "\n").encode(), "article",
+            (front("深层嵌套") + "<div>" * 20000 + "深处的文字" + "</div>" * 20000 + "\n").encode(),
+            "article",
         ),
         "unclosed-tags": (
-            (front("标签不闭合") + "<p><strong><span><a href='x'>没有闭合" * 50 + "\n").encode(), "article",
+            (front("标签不闭合") + "<p><strong><span><a href='x'>没有闭合" * 50 + "\n").encode(),
+            "article",
         ),
-        "many-openers": ((front("很多尖括号") + "<" * 200_000 + "<script" * 20_000 + "\n").encode(), "article"),
+        "many-openers": (
+            (front("很多尖括号") + "<" * 200_000 + "<script" * 20_000 + "\n").encode(),
+            "article",
+        ),
         "huge-line": ((front("超长单行") + "<p>" + "长" * HUGE_LINE_CHARS + "</p>\n").encode(), "article"),
-        "huge-line-over-limit": ((front("超长单行超限") + "<p>" + "长" * 3_000_000 + "</p>\n").encode(), "problem"),
-        "gbk-encoded": (front("GBK编码的文件").encode("gbk") + "<p>这是GBK编码。</p>\n".encode("gbk"), "article"),
+        "huge-line-over-limit": (
+            (front("超长单行超限") + "<p>" + "长" * 3_000_000 + "</p>\n").encode(),
+            "problem",
+        ),
+        "gbk-encoded": (
+            front("GBK编码的文件").encode("gbk") + "<p>这是GBK编码。</p>\n".encode("gbk"),
+            "article",
+        ),
         "gb18030-encoded": (gb_text.encode("gb18030"), "article"),
         "utf16-bom": ((front("UTF-16编码") + "<p>正文</p>\n").encode("utf-16"), "article"),
-        "utf16-be-bom": (b"\xfe\xff" + (front("UTF-16大端") + "<p>正文</p>\n").encode("utf-16-be"), "article"),
+        "utf16-be-bom": (
+            b"\xfe\xff" + (front("UTF-16大端") + "<p>正文</p>\n").encode("utf-16-be"),
+            "article",
+        ),
         "utf16-broken": (b"\xff\xfe" + b"\x00\xd8" + b"a", "problem"),
         "utf32-bom": ((front("UTF-32编码") + "<p>正文</p>\n").encode("utf-32"), "article"),
         "utf8-surrogate": (front("中\ud800").encode("utf-8", "surrogatepass"), "problem"),  # GB18030 mojibake
         "cp1252": (
-            ('---\nlayout: post\ntitle: "Naïve cafés"\ndate: 2022-03-01 09:56:11 +0800\ncategories: blog\n'
-             "tags: Blog\n---\n<p>Naïve cafés résumés</p>\n").encode("cp1252"),
+            (
+                '---\nlayout: post\ntitle: "Naïve cafés"\ndate: 2022-03-01 09:56:11 +0800\ncategories: blog\n'
+                "tags: Blog\n---\n<p>Naïve cafés résumés</p>\n"
+            ).encode("cp1252"),
             "problem",
         ),
-        "utf8-cut-off": ((front("最后一个字被截断") + "<p>正文到此为止</p>\n<p>截断").encode()[:-1], "article"),
+        "utf8-cut-off": (
+            (front("最后一个字被截断") + "<p>正文到此为止</p>\n<p>截断").encode()[:-1],
+            "article",
+        ),
         "impossible-date": (front("不存在的日期", date="2021-02-30").encode(), "article"),
         "zero-date": (front("零日期", date="0000-00-00").encode(), "article"),
         "offset-date": (front("时区越界", date="2021-12-01 22:00:00 +99:00").encode(), "article"),
         "utf8-bom": (b"\xef\xbb\xbf" + (front("带BOM") + "<p>正文</p>\n").encode(), "article"),
-        "crlf": ((front("Windows换行") + "<p>第一段</p>\n<p>第二段</p>\n").replace("\n", "\r\n").encode(), "article"),
+        "crlf": (
+            (front("Windows换行") + "<p>第一段</p>\n<p>第二段</p>\n").replace("\n", "\r\n").encode(),
+            "article",
+        ),
         "cr-only": ((front("老Mac换行") + "<p>第一段</p>\n").replace("\n", "\r").encode(), "article"),
         "lone-surrogate-escape": ((front("代理项\\ud800") + "<p>正文</p>\n").encode(), "any"),
         "wide-and-emoji": (
@@ -222,8 +263,11 @@ def write_hostile_corpus(root: Path, pwned: Path, valid_count: int = 20) -> dict
     os.symlink(root / "does-not-exist.md", root / "hostile-dangling.md")
     expected["hostile-dangling.md"] = "problem"  # "broken link"
     (root.parent / "hostile-outside.md").write_text(weird, encoding="utf-8")
-    for name, target in (("hostile-link-up", ".."), ("hostile-link-to-root", "/"),
-                         ("hostile-link-out.md", "../hostile-outside.md")):
+    for name, target in (
+        ("hostile-link-up", ".."),
+        ("hostile-link-to-root", "/"),
+        ("hostile-link-out.md", "../hostile-outside.md"),
+    ):
         os.symlink(target, root / name)
         expected[name] = "problem"  # "link leaves the corpus, not followed"
     return expected

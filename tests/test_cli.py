@@ -46,7 +46,8 @@ def _problem_names(expected: dict[str, str]) -> list[str]:
 
 
 def test_check_lists_every_hostile_file_safely(
-    hostile: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str],
+    hostile: tuple[Path, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, expected = hostile
     assert main(["--check", "--no-cache", str(root)]) == 1
@@ -67,7 +68,10 @@ def test_check_without_python_import_of_textual(hostile: tuple[Path, dict[str, s
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY / "src"), "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run(
         [sys.executable, "-m", "reader", "--check", "--no-cache", str(root)],
-        capture_output=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 1, done.stderr.decode(errors="replace")
     assert done.stderr == b""
@@ -81,7 +85,8 @@ def test_check_without_python_import_of_textual(hostile: tuple[Path, dict[str, s
 
 
 def test_check_shows_odd_file_names_visibly(
-    hostile: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str],
+    hostile: tuple[Path, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, _ = hostile
     assert main(["--search", "名字古怪的文件", str(root)]) == 0
@@ -93,7 +98,8 @@ def test_check_shows_odd_file_names_visibly(
 
 
 def test_search_output_is_literal_for_markup_titles(
-    hostile: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str],
+    hostile: tuple[Path, dict[str, str]],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     root, _ = hostile
     assert main(["--search", "[@click=app.quit]x[/]", str(root)]) == 0
@@ -105,7 +111,9 @@ def test_search_output_is_literal_for_markup_titles(
 def test_max_size_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     post = '---\ntitle: "大"\ndate: 2022-03-01\n---\n<p>' + "字" * 400_000 + "</p>\n"
     (tmp_path / "big.md").write_text(post, encoding="utf-8")
-    (tmp_path / "small.md").write_text('---\ntitle: "小"\ndate: 2022-03-01\n---\n<p>字</p>\n', encoding="utf-8")
+    (tmp_path / "small.md").write_text(
+        '---\ntitle: "小"\ndate: 2022-03-01\n---\n<p>字</p>\n', encoding="utf-8"
+    )
     assert main(["--check", "--max-size", "1", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "articles: 1" in out
@@ -137,7 +145,15 @@ def test_check_missing_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 @pytest.mark.parametrize(
     ("query", "count"),
-    [("压舱石", 3), ("５Ｇ", 4), ("5g", 4), ("ipv6", 1), ("IPv6", 1), ("罗俊杰 红黄蓝", 1), ("工信部 新华社", 1)],
+    [
+        ("压舱石", 3),
+        ("５Ｇ", 4),
+        ("5g", 4),
+        ("ipv6", 1),
+        ("IPv6", 1),
+        ("罗俊杰 红黄蓝", 1),
+        ("工信部 新华社", 1),
+    ],
 )
 def test_search_sample_data(query: str, count: int, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--search", query, "--no-cache", str(SAMPLE)]) == 0

@@ -18,7 +18,10 @@ def test_core_does_not_import_textual() -> None:
         "print(','.join(bad))\n"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(SRC), "PATH": ""},
     )
     assert result.stdout.strip() == "", f"core imported Textual: {result.stdout}"

@@ -47,8 +47,15 @@ def test_search_output_cleans_text_that_came_from_a_cache(capsys: pytest.Capture
     slot = int(store.order()[0])
     article = store.articles[slot]
     # A planted cache can hold anything: put escapes where a fresh load never would.
-    planted = article.__class__(article.identity, article.path, "\x1b]0;pwned\x07标题\x1b[2J", article.date,
-                                article.source_id, "源\x9b31m", article.url)
+    planted = article.__class__(
+        article.identity,
+        article.path,
+        "\x1b]0;pwned\x07标题\x1b[2J",
+        article.date,
+        article.source_id,
+        "源\x9b31m",
+        article.url,
+    )
     store._records[slot] = record_of(planted)
     assert run_search(store, article.title) == 0  # the index still has the real text
     out = capsys.readouterr().out
@@ -77,8 +84,16 @@ def spawn_on_terminal(*argv: str) -> tuple[int, subprocess.Popen[bytes]]:
     returns (master fd, process). Closing the master hangs the terminal up."""
     master, slave = pty.openpty()
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
-    process = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave, start_new_session=True,
-                               preexec_fn=_take_terminal, env=env, close_fds=True)
+    process = subprocess.Popen(
+        list(argv),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        preexec_fn=_take_terminal,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     return master, process
 
@@ -120,13 +135,15 @@ def test_the_reader_ends_when_its_terminal_goes_away(hangup: str) -> None:
 def test_a_hung_up_terminal_is_noticed_without_the_signal() -> None:
     # What the watcher relies on when SIGHUP never arrives (it went to another process
     # group, or something swallowed it): the terminal itself says it is gone.
-    probe = ("import signal, sys, time\n"
-             "from reader.terminal import terminal_gone\n"
-             "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
-             "print('alive' if not terminal_gone(0) else 'gone-early', flush=True)\n"
-             "deadline = time.monotonic() + 10\n"
-             "while not terminal_gone(0) and time.monotonic() < deadline: time.sleep(0.05)\n"
-             "sys.exit(7 if terminal_gone(0) else 3)\n")
+    probe = (
+        "import signal, sys, time\n"
+        "from reader.terminal import terminal_gone\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "print('alive' if not terminal_gone(0) else 'gone-early', flush=True)\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not terminal_gone(0) and time.monotonic() < deadline: time.sleep(0.05)\n"
+        "sys.exit(7 if terminal_gone(0) else 3)\n"
+    )
     master, process = spawn_on_terminal(sys.executable, "-c", probe)
     try:
         assert b"alive" in drain_until(master, b"alive", 20)
@@ -139,11 +156,13 @@ def test_a_hung_up_terminal_is_noticed_without_the_signal() -> None:
 
 
 def test_a_stuck_load_thread_does_not_keep_the_process(tmp_path: Path) -> None:
-    script = ("import threading, time\n"
-              "from reader import terminal\n"
-              "terminal.LOAD_GRACE = 0.5\n"
-              "threading.Thread(target=time.sleep, args=(60,), name=terminal.LOAD_THREAD).start()\n"
-              "terminal.finish_load_then_exit(4)\n")
+    script = (
+        "import threading, time\n"
+        "from reader import terminal\n"
+        "terminal.LOAD_GRACE = 0.5\n"
+        "threading.Thread(target=time.sleep, args=(60,), name=terminal.LOAD_THREAD).start()\n"
+        "terminal.finish_load_then_exit(4)\n"
+    )
     begun = time.monotonic()
     done = subprocess.run([sys.executable, "-c", script], timeout=30)
     assert done.returncode == 4 and time.monotonic() - begun < 20

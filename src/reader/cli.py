@@ -40,8 +40,12 @@ def sample_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "sample_data"
 
 
-def make_app(paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache: bool = True,
-             follow_links: bool = False) -> ReaderApp:
+def make_app(
+    paths: Sequence[str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    use_cache: bool = True,
+    follow_links: bool = False,
+) -> ReaderApp:
     """The TUI, its corpus load already under way while Textual is imported."""
     # The UI thread and the loading threads share the interpreter lock. A thread back
     # from a system call (reading a file, the cache) waits up to a switch interval for
@@ -63,19 +67,36 @@ def build_parser() -> argparse.ArgumentParser:
         "(Jekyll-style files: YAML front matter + HTML/Markdown body).",
         epilog="With no PATH, opens the bundled sample corpus. Keys: press ? in the app.",
     )
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="post files or folders (searched recursively)")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="post files or folders (searched recursively)"
+    )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--check", action="store_true",
-                      help="load, print counts and problems; exit 0 if clean, 1 with problems, 2 if nothing loaded")
-    mode.add_argument("--search", metavar="QUERY",
-                      help="print matching articles (date, source, title, path), newest first; exit 1 if none")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="load, print counts and problems; exit 0 if clean, 1 with problems, 2 if nothing loaded",
+    )
+    mode.add_argument(
+        "--search",
+        metavar="QUERY",
+        help="print matching articles (date, source, title, path), newest first; exit 1 if none",
+    )
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the start-up cache")
-    parser.add_argument("--follow-links", action="store_true",
-                        help="also follow symbolic links whose target is outside the given folders")
-    parser.add_argument("--max-size", type=_megabytes, default=DEFAULT_MAX_BYTES / 2**20, metavar="MB",
-                        help="skip (and report) files larger than this many megabytes (default: %(default)g)")
-    parser.add_argument("--version", action="version",
-                        version=f"reader {__version__} (search backend: {accel.backend()})")
+    parser.add_argument(
+        "--follow-links",
+        action="store_true",
+        help="also follow symbolic links whose target is outside the given folders",
+    )
+    parser.add_argument(
+        "--max-size",
+        type=_megabytes,
+        default=DEFAULT_MAX_BYTES / 2**20,
+        metavar="MB",
+        help="skip (and report) files larger than this many megabytes (default: %(default)g)",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"reader {__version__} (search backend: {accel.backend()})"
+    )
     return parser
 
 
@@ -138,7 +159,10 @@ def run_check(store: Store) -> int:
         print(f"  {display_line(source.source_id)} ({display_line(source.name)}): {source.count}", file=out)
     print(f"duplicates collapsed: {store.duplicates}", file=out)
     skipped = store.skipped_count
-    print(f"problems: {len(store.problems)} ({skipped} skipped, {len(store.problems) - skipped} warnings)", file=out)
+    print(
+        f"problems: {len(store.problems)} ({skipped} skipped, {len(store.problems) - skipped} warnings)",
+        file=out,
+    )
     for problem in sorted(store.problems, key=lambda p: (p.path, p.reason)):
         kind = "skipped" if problem.skipped else "warning"
         print(f"  {visible_controls(problem.path)}: {kind}: {display_line(problem.reason)}", file=out)

@@ -56,8 +56,9 @@ def ending_with_terminal(app: Any) -> Iterator[None]:
     previous = _install(signal.SIGHUP, on_signal) if hasattr(signal, "SIGHUP") else None
     terminal = _controlling_terminal()
     if terminal is not None:
-        threading.Thread(target=_watch_terminal, args=(terminal, stopped, hang_up), name="reader-tty",
-                         daemon=True).start()
+        threading.Thread(
+            target=_watch_terminal, args=(terminal, stopped, hang_up), name="reader-tty", daemon=True
+        ).start()
     try:
         yield
     finally:

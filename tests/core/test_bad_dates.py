@@ -21,12 +21,17 @@ from reader.core.loading.plan import load_store
 
 MTIME = datetime(2020, 5, 6, 7, 8, 9, tzinfo=CHINA_TIME)
 BAD_DATES = [
-    "2021-02-30", "0000-00-00", "2021-12-01 22:00:00 +99:00", "2021-02-29 10:00:00", "2021-12-01 25:00:00",
+    "2021-02-30",
+    "0000-00-00",
+    "2021-12-01 22:00:00 +99:00",
+    "2021-02-29 10:00:00",
+    "2021-12-01 25:00:00",
 ]
 
 
-def load_one(folder: Path, name: str,
-             header_date: str | None) -> tuple[list[tuple[str, datetime]], list[str]]:
+def load_one(
+    folder: Path, name: str, header_date: str | None
+) -> tuple[list[tuple[str, datetime]], list[str]]:
     """(title, date) of the articles and the reasons of the problems of one post file."""
     text = front("坏日期") + "<p>正文</p>\n"
     if header_date is None:
@@ -53,14 +58,17 @@ def test_a_bad_date_takes_the_date_in_the_file_name(tmp_path: Path, value: str) 
 def test_a_bad_date_without_a_dated_name_takes_the_modification_time(tmp_path: Path, value: str) -> None:
     articles, reasons = load_one(tmp_path, "post.md", value)
     assert articles == [("坏日期", MTIME)]
-    assert reasons == [f"date \"{value}\" cannot be read; using the file's modification time"]
+    assert reasons == [f'date "{value}" cannot be read; using the file\'s modification time']
 
 
-@pytest.mark.parametrize(("name", "fallback"), [
-    ("2021-03-05-post.md", datetime(2021, 3, 5, tzinfo=CHINA_TIME)),
-    ("2021-02-30-post.md", MTIME),  # the name's date is no date either
-    ("20210305-post.md", MTIME),
-])
+@pytest.mark.parametrize(
+    ("name", "fallback"),
+    [
+        ("2021-03-05-post.md", datetime(2021, 3, 5, tzinfo=CHINA_TIME)),
+        ("2021-02-30-post.md", MTIME),  # the name's date is no date either
+        ("20210305-post.md", MTIME),
+    ],
+)
 def test_a_missing_date(tmp_path: Path, name: str, fallback: datetime) -> None:
     articles, reasons = load_one(tmp_path, name, None)
     assert articles == [("坏日期", fallback)]
@@ -84,9 +92,22 @@ def test_headers_parse_as_before_unless_bad_dates_are_kept() -> None:
 
 
 DATE_LIKE = st.builds(
-    "{:04d}-{:02d}-{:02d}{}".format, st.integers(0, 9999), st.integers(0, 13), st.integers(0, 32),
-    st.sampled_from(["", " 22:00:00", " 24:00:00", " 22:00:00 +0800", " 22:00:00 +08:00", " 22:00:00 +99:00",
-                     "T22:00:00Z", " 22:00:00.5 -05:30"]),
+    "{:04d}-{:02d}-{:02d}{}".format,
+    st.integers(0, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from(
+        [
+            "",
+            " 22:00:00",
+            " 24:00:00",
+            " 22:00:00 +0800",
+            " 22:00:00 +08:00",
+            " 22:00:00 +99:00",
+            "T22:00:00Z",
+            " 22:00:00.5 -05:30",
+        ]
+    ),
 )
 
 

@@ -26,9 +26,7 @@ SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
 
 # --- reference: the code before the speed-up -------------------------------------------
 
-_REF_CHROME = re.compile(
-    r"\[返回[^\]\n]*\]\([^)\n]*\)(?:[ \t]*[｜|][ \t]*\[[^\]\n]*\]\([^)\n]*\))*"
-)
+_REF_CHROME = re.compile(r"\[返回[^\]\n]*\]\([^)\n]*\)(?:[ \t]*[｜|][ \t]*\[[^\]\n]*\]\([^)\n]*\))*")
 _REF_AUTOLINK = re.compile(r"<(https?://[^<>\s]+)>", re.IGNORECASE)
 _REF_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
 _REF_ANY_TAG = re.compile(r"<[^<>]*>")
@@ -158,12 +156,14 @@ def test_generated_corpus_with_hostile_files(tmp_path: Path) -> None:
 
 # --- spellings met while rewriting -----------------------------------------------------
 
+
 @pytest.mark.parametrize("body", TRICKY)
 def test_tricky_spellings(body: str) -> None:
     assert_same(body)
 
 
 # --- generated text full of the syntax the functions look at ---------------------------
+
 
 @settings(max_examples=700, deadline=None, derandomize=True)
 @given(TEXT)
@@ -178,6 +178,7 @@ def test_generated_lines(body: str) -> None:
 
 
 # --- linear time on hostile input ------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", list(HOSTILE))
 def test_hostile_input_takes_linear_time(name: str) -> None:

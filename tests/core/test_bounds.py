@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +65,9 @@ def test_a_post_that_folds_18_fold_loads_in_bounded_memory(
     else:
         require_accelerator()
     # U+FDFA folds to 18 characters: 6 MB of it was 36 million units, and 4 GB to index.
-    (tmp_path / "2022-03-01-fdfa.md").write_text(HEADER + "前文 needle\n" + "\ufdfa" * 2_000_000, encoding="utf-8")
+    (tmp_path / "2022-03-01-fdfa.md").write_text(
+        HEADER + "前文 needle\n" + "\ufdfa" * 2_000_000, encoding="utf-8"
+    )
     tracemalloc.start()
     try:
         started = time.perf_counter()
@@ -159,11 +161,25 @@ def test_a_query_of_twenty_thousand_words_is_answered_at_once() -> None:
     store = Store()
     zone = timezone(timedelta(hours=8))
     words = [f"w{number}x" for number in range(20_000)]
-    store.add([
-        Post(Article(f"id{n}", f"p{n}", "t", datetime(2022, 1, 1, tzinfo=zone) + timedelta(minutes=n), "s", "s", None),
-             fold(" ".join(words[n : n + 40])), 1, 1)
-        for n in range(2_000)
-    ])
+    store.add(
+        [
+            Post(
+                Article(
+                    f"id{n}",
+                    f"p{n}",
+                    "t",
+                    datetime(2022, 1, 1, tzinfo=zone) + timedelta(minutes=n),
+                    "s",
+                    "s",
+                    None,
+                ),
+                fold(" ".join(words[n : n + 40])),
+                1,
+                1,
+            )
+            for n in range(2_000)
+        ]
+    )
     query = " ".join(words)
     started = time.perf_counter()
     found = store.view(query=query)
@@ -196,7 +212,7 @@ def test_a_search_stops_at_the_first_term_that_matches_nothing(monkeypatch: pyte
 def opened(tmp_path: Path, name: str, body: str) -> Article:
     path = tmp_path / f"2022-03-01-{name}.md"
     path.write_text(HEADER + body, encoding="utf-8")
-    return Article(str(path), str(path), "开头", datetime(2022, 3, 1, tzinfo=timezone.utc), "emnews", "东财", None)
+    return Article(str(path), str(path), "开头", datetime(2022, 3, 1, tzinfo=UTC), "emnews", "东财", None)
 
 
 def test_an_article_of_33000_links_opens_once_and_rerenders_quickly(
@@ -228,7 +244,9 @@ def test_an_article_of_33000_links_opens_once_and_rerenders_quickly(
 
 
 HUGE = {
-    "table": lambda: "<table>" + "".join("<tr>" + "<td>格</td>" * 10 + "</tr>" for _ in range(10_000)) + "</table>",
+    "table": lambda: (
+        "<table>" + "".join("<tr>" + "<td>格</td>" * 10 + "</tr>" for _ in range(10_000)) + "</table>"
+    ),
     "br": lambda: "<p>" + "行<br>" * 50_000 + "</p>",
     "markdown": lambda: "行\n\n" * 50_000,
     "markdown-links": lambda: "".join(f"[w](https://e.com/{n})\n\n" for n in range(33_000)),
@@ -271,7 +289,10 @@ def test_numpy_signatures_of_long_posts_take_bounded_memory() -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.text(st.sampled_from("工信部芯片ab 　"), max_size=30), min_size=1, max_size=70), st.integers(1, 9))
+@given(
+    st.lists(st.text(st.sampled_from("工信部芯片ab 　"), max_size=30), min_size=1, max_size=70),
+    st.integers(1, 9),
+)
 def test_numpy_signatures_are_the_same_in_pieces(texts: list[str], piece: int) -> None:
     units = units_of(SEPARATOR.join(texts))
     offsets = text_offsets(units, len(texts))

@@ -16,8 +16,10 @@ from reader.core.store import Store
 
 
 def snapshot(store: Store) -> tuple[object, ...]:
-    articles = sorted((a.path, a.identity, a.title, a.date, a.source_id, a.source_name, a.url)
-                      for a in (store.articles[s] for s in store.order()))
+    articles = sorted(
+        (a.path, a.identity, a.title, a.date, a.source_id, a.source_name, a.url)
+        for a in (store.articles[s] for s in store.order())
+    )
     problems = sorted((p.path, p.reason, p.skipped) for p in store.problems)
     texts = sorted(store.index.text(slot) for slot in range(len(store.index)))
     return articles, problems, texts, store.duplicates
@@ -51,7 +53,9 @@ def test_changed_new_and_deleted_files(corpus: Path) -> None:
     load_store([corpus])
     posts = sorted(corpus.glob("2*.md"))
     changed, deleted = posts[0], posts[1]
-    changed.write_text(changed.read_text(encoding="utf-8").replace("<p>", "<p>独一无二的改动", 1), encoding="utf-8")
+    changed.write_text(
+        changed.read_text(encoding="utf-8").replace("<p>", "<p>独一无二的改动", 1), encoding="utf-8"
+    )
     os.utime(changed, ns=(1, 1))
     deleted.unlink()
     (corpus / "2099-01-01-new.md").write_text(
@@ -96,7 +100,7 @@ def test_cache_dir_inside_the_corpus_is_refused(corpus: Path, monkeypatch: pytes
 def test_corpus_is_never_written(corpus: Path) -> None:
     def listing() -> dict[str, str]:
         found = {}
-        for folder, dirs, files in os.walk(corpus):
+        for folder, _dirs, files in os.walk(corpus):
             for name in files:
                 path = os.path.join(folder, name)
                 found[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()

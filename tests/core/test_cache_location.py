@@ -43,8 +43,9 @@ def load_twice(roots: list[Path], **options: object) -> None:
         assert load_store(roots, **options).article_count >= 1  # type: ignore[arg-type]
 
 
-def test_files_given_as_roots_keep_the_cache_out_of_their_folder(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_files_given_as_roots_keep_the_cache_out_of_their_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "DIR"
     files = posts(folder)
     before = tree(folder)
@@ -98,19 +99,23 @@ def test_the_cache_is_still_written_where_it_is_safe(tmp_path: Path, monkeypatch
     assert len(os.listdir(elsewhere)) == 1
 
 
-@pytest.mark.parametrize(("folder", "reached", "files", "safe"), [
-    ("/c/cache", [], [], True),
-    ("/c/cache", ["/c/cache"], [], False),
-    ("/c/cache", ["/c"], [], False),
-    ("/c/cache", ["/"], [], False),
-    ("/c/cache", ["/c/cach"], [], True),  # a sibling sharing a prefix
-    ("/c/cache", ["/c/cache/sub"], [], True),
-    ("/c/cache", [], ["/c/cache/a.md"], False),
-    ("/c/cache", [], ["/c/a.md"], True),
-    ("/c/cache", [], ["/c/cache/x/a.md"], True),
-])
-def test_location_is_safe(tmp_path: Path, folder: str, reached: list[str], files: list[str],
-                          safe: bool) -> None:
+@pytest.mark.parametrize(
+    ("folder", "reached", "files", "safe"),
+    [
+        ("/c/cache", [], [], True),
+        ("/c/cache", ["/c/cache"], [], False),
+        ("/c/cache", ["/c"], [], False),
+        ("/c/cache", ["/"], [], False),
+        ("/c/cache", ["/c/cach"], [], True),  # a sibling sharing a prefix
+        ("/c/cache", ["/c/cache/sub"], [], True),
+        ("/c/cache", [], ["/c/cache/a.md"], False),
+        ("/c/cache", [], ["/c/a.md"], True),
+        ("/c/cache", [], ["/c/cache/x/a.md"], True),
+    ],
+)
+def test_location_is_safe(
+    tmp_path: Path, folder: str, reached: list[str], files: list[str], safe: bool
+) -> None:
     base = os.path.realpath(tmp_path)
     place = lambda path: base + path if path != "/" else "/"  # noqa: E731
     location = os.path.join(place(folder), "corpus-x.cache")

@@ -65,8 +65,9 @@ def corpus(tmp_path: Path) -> Path:
 # --- 7: the cache is not trusted -------------------------------------------------------------
 
 
-def test_cache_directory_is_created_private_whatever_the_umask(corpus: Path, tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_directory_is_created_private_whatever_the_umask(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     folder = tmp_path / "new" / "cache"
     monkeypatch.setenv("READER_CACHE_DIR", str(folder))
     old = os.umask(0)
@@ -96,8 +97,12 @@ def test_runs_without_a_post_round_trip(tmp_path: Path) -> None:
     write_corpus(tmp_path / "posts", count=3)
     vocabulary = choose_vocabulary([])
     posts = [(str(path), -1, -1) for path in sorted((tmp_path / "posts").iterdir())]
-    results = [read_files([(str(tmp_path / "a.md"), -1, -1)], 1 << 20, vocabulary), ReadResult(),
-               read_files(posts, 1 << 20, vocabulary), read_files([], 1 << 20, vocabulary)]
+    results = [
+        read_files([(str(tmp_path / "a.md"), -1, -1)], 1 << 20, vocabulary),
+        ReadResult(),
+        read_files(posts, 1 << 20, vocabulary),
+        read_files([], 1 << 20, vocabulary),
+    ]
     assert results[0].rows.size == 0 and results[0].problems and not results[0].records
     location = str(tmp_path / "cache" / "corpus-test.cache")
     assert cache_format.save(location, cache_format.CachedCorpus(vocabulary.keys, 1 << 20, results))
@@ -106,11 +111,15 @@ def test_runs_without_a_post_round_trip(tmp_path: Path) -> None:
     for written, read in zip(results, loaded.results, strict=True):
         assert (read.records, read.problems, read.texts) == (written.records, written.problems, written.texts)
         assert np.array_equal(read.offsets, written.offsets)
-        assert read.rows.size == written.rows.size and np.array_equal(read.rows.reshape(-1), written.rows.reshape(-1))
+        assert read.rows.size == written.rows.size and np.array_equal(
+            read.rows.reshape(-1), written.rows.reshape(-1)
+        )
 
 
 @pytest.mark.parametrize(("posts", "problems"), [(300, 1100), (0, 30)])
-def test_corpus_with_runs_without_a_post_loads_and_is_cached(tmp_path: Path, posts: int, problems: int) -> None:
+def test_corpus_with_runs_without_a_post_loads_and_is_cached(
+    tmp_path: Path, posts: int, problems: int
+) -> None:
     root = tmp_path / "corpus"
     root.mkdir()
     write_posts_then_problems(root, posts, problems)
@@ -122,8 +131,13 @@ def test_corpus_with_runs_without_a_post_loads_and_is_cached(tmp_path: Path, pos
 
 
 def run_check(*paths: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "reader", "--check", *map(str, paths)],
-                          capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "reader", "--check", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
 
 
 def test_check_of_an_empty_folder_and_of_non_posts_ends_normally(tmp_path: Path) -> None:
@@ -142,8 +156,9 @@ def test_check_of_an_empty_folder_and_of_non_posts_ends_normally(tmp_path: Path)
 
 
 @pytest.mark.parametrize("error", [KeyboardInterrupt, TypeError, MemoryError, OSError(28, "No space left")])
-def test_a_failed_write_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            error: BaseException | type[BaseException]) -> None:
+def test_a_failed_write_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, error: BaseException | type[BaseException]
+) -> None:
     def failing(out: object, corpus: object) -> None:
         out.write(b"partly written")  # type: ignore[attr-defined]
         raise error
@@ -159,7 +174,9 @@ def test_a_failed_write_leaves_no_temporary(tmp_path: Path, monkeypatch: pytest.
     assert os.listdir(cache_dir()) == []
 
 
-def test_a_load_ends_normally_when_the_cache_cannot_be_written(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_load_ends_normally_when_the_cache_cannot_be_written(
+    corpus: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def failing(out: object, corpus: object) -> None:
         raise RuntimeError("an unexpected failure")
 

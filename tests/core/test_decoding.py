@@ -32,11 +32,15 @@ def problems_of(store: Store, name: str) -> list[tuple[str, bool]]:
     return [(p.reason, p.skipped) for p in store.problems if os.path.basename(p.path) == name]
 
 
-@pytest.mark.parametrize("data", [
-    front("中\ud800").encode("utf-8", "surrogatepass") + "<p>正文</p>\n".encode(),  # a lone surrogate
-    front("代理项\ud800").encode("utf-8", "surrogatepass"),
-    CP1252_POST.encode("cp1252"),
-], ids=["surrogate-with-body", "surrogate", "cp1252"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        front("中\ud800").encode("utf-8", "surrogatepass") + "<p>正文</p>\n".encode(),  # a lone surrogate
+        front("代理项\ud800").encode("utf-8", "surrogatepass"),
+        CP1252_POST.encode("cp1252"),
+    ],
+    ids=["surrogate-with-body", "surrogate", "cp1252"],
+)
 def test_mojibake_is_not_taken_for_gb18030(tmp_path: Path, data: bytes) -> None:
     data.decode("gb18030")  # it does decode, as nonsense: that alone must not do
     store = load_beside_a_good_post(tmp_path, "odd.md", data)
@@ -62,7 +66,9 @@ def test_a_real_gbk_post_still_decodes_with_its_warning(tmp_path: Path, post: Pa
 
 
 def long_post() -> bytes:
-    paragraphs = "".join(f"<p>第{n}段：工信部发布原材料工业座谈会纪要，要求保障初级产品供给。</p>\n" for n in range(400))
+    paragraphs = "".join(
+        f"<p>第{n}段：工信部发布原材料工业座谈会纪要，要求保障初级产品供给。</p>\n" for n in range(400)
+    )
     return (front("很长的文章") + paragraphs + "<p>最后一句话结尾是中文字符").encode()
 
 

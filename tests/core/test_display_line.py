@@ -11,11 +11,18 @@ from rich.cells import cell_len
 from reader.core.links import refusal
 from reader.core.text import display_line, steady_width
 
-UNSTEADY = ("\u00ad\u200b\u200c\u200d\u2060\u2064\u206a\u180e\u034f\u17b4\u3164\uffa0\u115f\ufe0e\ufe0f"
-            "\U0001d173\U0001f3fb\U0001f3ff\U000e0001\U000e0041\U000e007f\U000e0100")
+UNSTEADY = (
+    "\u00ad\u200b\u200c\u200d\u2060\u2064\u206a\u180e\u034f\u17b4\u3164\uffa0\u115f\ufe0e\ufe0f"
+    "\U0001d173\U0001f3fb\U0001f3ff\U000e0001\U000e0041\U000e007f\U000e0100"
+)
 BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-odd_text = st.text(st.sampled_from(list(UNSTEADY) + list(BIDI) + ["\x1b", "\x07", "\x9b", "\n", "\t", "a", "中",
-                                                                  "\U0001f1e8", "\U0001f1f3", "👍", "❤", " "]))
+odd_text = st.text(
+    st.sampled_from(
+        list(UNSTEADY)
+        + list(BIDI)
+        + ["\x1b", "\x07", "\x9b", "\n", "\t", "a", "中", "\U0001f1e8", "\U0001f1f3", "👍", "❤", " "]
+    )
+)
 
 
 @given(st.one_of(st.text(), odd_text))

@@ -136,10 +136,7 @@ def test_whitespace_rule(body: str, expected: str) -> None:
 
 
 def test_table_with_header() -> None:
-    body = (
-        "<table><tr><th>名称</th><th>涨跌幅</th></tr>"
-        "<tr><td>比亚迪</td><td>1.20%</td></tr></table>"
-    )
+    body = "<table><tr><th>名称</th><th>涨跌幅</th></tr><tr><td>比亚迪</td><td>1.20%</td></tr></table>"
     assert parse_document(body).blocks == (Table((("名称", "涨跌幅"), ("比亚迪", "1.20%")), True),)
 
 

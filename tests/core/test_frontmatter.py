@@ -25,10 +25,17 @@ QUOTED = st.text(min_size=0, max_size=20).map(
     lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 )
 DATES = st.builds(
-    lambda y, mo, d, h, mi, s, zone, full: f"{y:04d}-{mo:02d}-{d:02d}"
-    + (f" {h:02d}:{mi:02d}:{s:02d}{zone}" if full else ""),
-    st.integers(1, 9999), st.integers(0, 13), st.integers(0, 32), st.integers(0, 25),
-    st.integers(0, 60), st.integers(0, 61), st.sampled_from(["", " +0800", " -0500"]), st.booleans(),
+    lambda y, mo, d, h, mi, s, zone, full: (
+        f"{y:04d}-{mo:02d}-{d:02d}" + (f" {h:02d}:{mi:02d}:{s:02d}{zone}" if full else "")
+    ),
+    st.integers(1, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 25),
+    st.integers(0, 60),
+    st.integers(0, 61),
+    st.sampled_from(["", " +0800", " -0500"]),
+    st.booleans(),
 )
 VALUES = st.one_of(PLAIN, QUOTED, DATES)
 HEADERS = st.lists(st.tuples(KEYS, VALUES), min_size=1, max_size=6).map(
@@ -45,7 +52,10 @@ def test_fast_path_agrees_with_pyyaml(header: str) -> None:
 
 
 def test_the_scraper_header_takes_the_fast_path() -> None:
-    header = 'layout: post\ntitle: "工信部：\\"稳增长\\"解读"\ndate: 2022-03-01 09:56:11 +0800\ncategories: emnews\ntags: 东财滚动新闻\n'
+    header = (
+        'layout: post\ntitle: "工信部：\\"稳增长\\"解读"\ndate: 2022-03-01 09:56:11 +0800\n'
+        "categories: emnews\ntags: 东财滚动新闻\n"
+    )
     fields = parse_header_fast(header)
     assert fields is not None
     assert fields["title"] == '工信部："稳增长"解读'
@@ -99,7 +109,7 @@ def test_bad_headers_raise(header: str) -> None:
 
 def test_alias_bomb_does_not_hang() -> None:
     lines = ["a: &a [x,x,x,x,x,x,x,x,x]"]
-    for previous, name in zip("abcdefg", "bcdefgh"):
+    for previous, name in zip("abcdefg", "bcdefgh", strict=True):
         lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
     lines.append("title: [" + ",".join(["*h"] * 9) + "]")
     started = time.perf_counter()
@@ -129,7 +139,9 @@ def test_split_refuses(text: str) -> None:
 
 # --- the byte-level split the loader uses for UTF-8 files --------------------------------
 
-_SPLIT_PIECES = st.sampled_from(["---", "--", "-", "\n", "\n---", "\n---\n", " ", "\t", "\r", "a", "中", "é", "title: x"])
+_SPLIT_PIECES = st.sampled_from(
+    ["---", "--", "-", "\n", "\n---", "\n---\n", " ", "\t", "\r", "a", "中", "é", "title: x"]
+)
 
 
 @settings(max_examples=600, deadline=None, derandomize=True)

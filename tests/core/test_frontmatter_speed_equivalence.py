@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -112,9 +112,7 @@ def ref_parse_header(header: str) -> dict[str, Any]:
     if data is None:
         raise FrontMatterError("front matter is empty")
     if not isinstance(data, dict):
-        raise FrontMatterError(
-            f"front matter is a YAML {type(data).__name__}, not a mapping of fields"
-        )
+        raise FrontMatterError(f"front matter is a YAML {type(data).__name__}, not a mapping of fields")
     return data
 
 
@@ -140,7 +138,7 @@ def ref_parse_date(value: Any) -> datetime | None:
     year, month, day, hour, minute, second, offset = match.groups()
     zone = CHINA_TIME
     if offset == "Z":
-        zone = timezone.utc
+        zone = UTC
     elif offset:
         digits = offset[1:].replace(":", "")
         minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
@@ -149,22 +147,34 @@ def ref_parse_date(value: Any) -> datetime | None:
         zone = timezone(timedelta(minutes=minutes if offset[0] == "+" else -minutes))
     try:
         return datetime(
-            int(year), int(month), int(day),
-            int(hour or 0), int(minute or 0), int(second or 0), tzinfo=zone,
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=zone,
         )
     except ValueError:
         return None
 
 
 def _ref_common_date(value: str) -> datetime | None:
-    if len(value) != 25 or value[19:] != " +0800" or not value[:19].replace("-", "").replace(
-        ":", ""
-    ).replace(" ", "").isdecimal():
+    if (
+        len(value) != 25
+        or value[19:] != " +0800"
+        or not value[:19].replace("-", "").replace(":", "").replace(" ", "").isdecimal()
+    ):
         return None
     try:
         return datetime(
-            int(value[:4]), int(value[5:7]), int(value[8:10]),
-            int(value[11:13]), int(value[14:16]), int(value[17:19]), tzinfo=CHINA_TIME,
+            int(value[:4]),
+            int(value[5:7]),
+            int(value[8:10]),
+            int(value[11:13]),
+            int(value[14:16]),
+            int(value[17:19]),
+            tzinfo=CHINA_TIME,
         )
     except ValueError:
         return None
@@ -181,12 +191,12 @@ def _same(new: Any, old: Any, depth: int = 0) -> bool:
         keys_new, keys_old = list(new), list(old)
         return len(keys_new) == len(keys_old) and all(
             _same(a, b, depth + 1) and _same(new[a], old[b], depth + 1)
-            for a, b in zip(keys_new, keys_old)
+            for a, b in zip(keys_new, keys_old, strict=False)
         )
     if isinstance(new, list):
         # PyYAML builds both sides alike; a billion-laughs list is too big to walk whole
         return len(new) == len(old) and (
-            depth > 12 or all(_same(a, b, depth + 1) for a, b in zip(new[:3], old[:3]))
+            depth > 12 or all(_same(a, b, depth + 1) for a, b in zip(new[:3], old[:3], strict=False))
         )
     if isinstance(new, float) and math.isnan(new):
         return math.isnan(old)
@@ -233,10 +243,10 @@ def assert_date_same(value: Any) -> None:
     assert _same_date(parse_date(value), ref_parse_date(value)), value
 
 
-def scraper_header(title: str, stamp: str, layout: str = "post", categories: str = "emnews",
-                   tags: str = "东财滚动新闻") -> str:
-    return (f'layout: {layout}\ntitle: "{title}"\ndate: {stamp}\n'
-            f"categories: {categories}\ntags: {tags}\n")
+def scraper_header(
+    title: str, stamp: str, layout: str = "post", categories: str = "emnews", tags: str = "东财滚动新闻"
+) -> str:
+    return f'layout: {layout}\ntitle: "{title}"\ndate: {stamp}\ncategories: {categories}\ntags: {tags}\n'
 
 
 # --- real and generated headers ---------------------------------------------------------
@@ -282,7 +292,7 @@ def test_generated_corpus_with_hostile_files(tmp_path: Path) -> None:
 # --- hand-picked edges ------------------------------------------------------------------
 
 TITLES = [
-    "工信部：\\\"稳增长\\\"解读",
+    '工信部：\\"稳增长\\"解读',
     "a\\\\b",
     "a\\\\",
     "abc\n",
@@ -303,8 +313,8 @@ TITLES = [
     "",
     " ",
     "比亚迪：（文章来源：证券日报网）\n\n\n\n｜",
-    "国家统计局：举措\n 罗俊（\\\"稳增长\\\"解读）",
-    "a\\\\\n\\\"b",
+    '国家统计局：举措\n 罗俊（\\"稳增长\\"解读）',
+    'a\\\\\n\\"b',
     "a\\\n b",
     "a\tb",
     "a\n\tb",
@@ -388,7 +398,7 @@ def test_date_objects() -> None:
         datetime(2021, 12, 1, 22, 0, 0),
         datetime(2021, 12, 1, 22, 0, 0, 123456),
         datetime(2021, 12, 1, 22, 0, 0, fold=1),
-        datetime(2021, 12, 1, 22, 0, 0, tzinfo=timezone.utc),
+        datetime(2021, 12, 1, 22, 0, 0, tzinfo=UTC),
         datetime(2021, 12, 1, 22, 0, 0, tzinfo=timezone(timedelta(hours=-5))),
         date(2021, 12, 1),
         date(1, 1, 1),
@@ -412,23 +422,99 @@ def test_fast_dates_share_the_china_zone() -> None:
 # Headers are built ordinary but for at most one odd spot, so the odd spot decides whether a
 # fast path takes the header: that is where the new and the old code could part ways.
 
-CLEAN_TITLE_PIECES = list("ab工信部：“” :#-.") + ['\\"', "\\\\", "\n", "\n\n", " \n ", "\n  ", "\n ", "---",
-                                                   "\n-", "\n.."]
-ODD_TITLE_PIECES = ["\t", "\\n", "\\u00e9", "\\x41", "\\", "\u3000", "\u2028", "\x85", "\x7f", "\ufeff", "é",
-                    "\r", '"', "\n\t", "\\\n", "\n---", "\n...", "\n--- ", "\n... "]
+CLEAN_TITLE_PIECES = list("ab工信部：“” :#-.") + [
+    '\\"',
+    "\\\\",
+    "\n",
+    "\n\n",
+    " \n ",
+    "\n  ",
+    "\n ",
+    "---",
+    "\n-",
+    "\n..",
+]
+ODD_TITLE_PIECES = [
+    "\t",
+    "\\n",
+    "\\u00e9",
+    "\\x41",
+    "\\",
+    "\u3000",
+    "\u2028",
+    "\x85",
+    "\x7f",
+    "\ufeff",
+    "é",
+    "\r",
+    '"',
+    "\n\t",
+    "\\\n",
+    "\n---",
+    "\n...",
+    "\n--- ",
+    "\n... ",
+]
 CLEAN_TITLES = st.lists(st.sampled_from(CLEAN_TITLE_PIECES), max_size=12).map("".join)
-ODD_TITLES = (
-    st.lists(st.sampled_from(CLEAN_TITLE_PIECES + ODD_TITLE_PIECES), min_size=1, max_size=12).map("".join)
-    | st.sampled_from(TITLES)
-)
+ODD_TITLES = st.lists(st.sampled_from(CLEAN_TITLE_PIECES + ODD_TITLE_PIECES), min_size=1, max_size=12).map(
+    "".join
+) | st.sampled_from(TITLES)
 CLEAN_PLAINS = st.sampled_from(
     ["post", "emnews", "xinhuashe", "新华社新闻", "东财滚动新闻", "a1", "Tag", "Z9工"]
 )
 ODD_PLAINS = st.sampled_from(
-    ["yes", "no", "null", "true", "True", "NO", "y", "n", "on", "Off", "~", "12", "012", "0x1F", "1_000",
-     "1e3", "3.14", ".inf", ".nan", "-1", "+1", "1:30", "é", "Ａ", "tag-", "a-b", "a_b", "[a, b]", "{a: 1}",
-     "|", ">", "&a", "*a", "!!str 1", "'single'", "''", '""', "-", "---", "...", "a #b", "a b", " a", "a ",
-     "a:b", "a: b", "\\u00e9", "2021-12-01", "", "\t"]
+    [
+        "yes",
+        "no",
+        "null",
+        "true",
+        "True",
+        "NO",
+        "y",
+        "n",
+        "on",
+        "Off",
+        "~",
+        "12",
+        "012",
+        "0x1F",
+        "1_000",
+        "1e3",
+        "3.14",
+        ".inf",
+        ".nan",
+        "-1",
+        "+1",
+        "1:30",
+        "é",
+        "Ａ",
+        "tag-",
+        "a-b",
+        "a_b",
+        "[a, b]",
+        "{a: 1}",
+        "|",
+        ">",
+        "&a",
+        "*a",
+        "!!str 1",
+        "'single'",
+        "''",
+        '""',
+        "-",
+        "---",
+        "...",
+        "a #b",
+        "a b",
+        " a",
+        "a ",
+        "a:b",
+        "a: b",
+        "\\u00e9",
+        "2021-12-01",
+        "",
+        "\t",
+    ]
 ) | st.text(
     st.sampled_from("abcXYZyesnoONtrueNull_-9工信部芯片 :#\"'.~=<|>!&*[]{},%@`"), min_size=1, max_size=12
 )
@@ -438,8 +524,12 @@ def _stamps(wide: bool) -> st.SearchStrategy[str]:
     """The scraper's shape; `wide` takes every field to and past its range."""
     return st.builds(
         lambda y, mo, d, h, mi, s, zone: f"{y:04d}-{mo:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}{zone}",
-        st.integers(1 - wide, 9999), st.integers(1 - wide, 12 + wide), st.integers(1 - wide, 31 + wide),
-        st.integers(0, 23 + 2 * wide), st.integers(0, 59 + wide), st.integers(0, 59 + 2 * wide),
+        st.integers(1 - wide, 9999),
+        st.integers(1 - wide, 12 + wide),
+        st.integers(1 - wide, 31 + wide),
+        st.integers(0, 23 + 2 * wide),
+        st.integers(0, 59 + wide),
+        st.integers(0, 59 + 2 * wide),
         st.sampled_from(["", " +0800"]),
     )
 
@@ -457,8 +547,28 @@ def odd_stamps(draw: st.DrawFn) -> str:
     hour = draw(st.sampled_from(["22", "00", "23", "24", "25", "2 ", "9", "+1"]))
     minute = draw(st.sampled_from(["00", "59", "60", "5"]))
     second = draw(st.sampled_from(["00", "59", "60", "61", "00.5", ""]))
-    zone = draw(st.sampled_from([" +0800", "", "+0800", " +08:00", "+08", " Z", "Z", " -0530", " -05:30",
-                                 " +2400", " +2359", " -0000", "  +0800", " +08000", " +0800 ", " +08"]))
+    zone = draw(
+        st.sampled_from(
+            [
+                " +0800",
+                "",
+                "+0800",
+                " +08:00",
+                "+08",
+                " Z",
+                "Z",
+                " -0530",
+                " -05:30",
+                " +2400",
+                " +2359",
+                " -0000",
+                "  +0800",
+                " +08000",
+                " +0800 ",
+                " +08",
+            ]
+        )
+    )
     joint = draw(st.sampled_from([" ", "T", "  ", "t", "\t"]))
     shape = draw(st.sampled_from(["full", "date", "minutes", "padded"]))
     text = f"{year}-{month}-{day}"
@@ -472,8 +582,9 @@ def odd_stamps(draw: st.DrawFn) -> str:
 
 ODD_STAMPS = odd_stamps() | WIDE_STAMPS | st.sampled_from(STAMPS)
 CLEAN_KEYS = st.sampled_from(["title", "date", "categories", "tags", "layout", "author", "a_b"])
-ODD_KEYS = st.sampled_from(["_x", "Title", "x1", "标题", "", " title", "title ", "date\t", "? a", "- a",
-                            "a b", "#c", "a-b", "tags:"])
+ODD_KEYS = st.sampled_from(
+    ["_x", "Title", "x1", "标题", "", " title", "title ", "date\t", "? a", "- a", "a b", "#c", "a-b", "tags:"]
+)
 CLEAN_VALUES = st.one_of(
     CLEAN_TITLES.map(lambda title: f'"{title}"'.replace("\n", "")),
     CLEAN_PLAINS,

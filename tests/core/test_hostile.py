@@ -47,7 +47,8 @@ BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u
 def unsafe_characters(text: str, allow: str = "") -> list[str]:
     """Characters that could act on a terminal: Cc, lone surrogates, bidi controls."""
     return [
-        char for char in text
+        char
+        for char in text
         if char not in allow and (unicodedata.category(char) in ("Cc", "Cs") or char in BIDI)
     ]
 
@@ -129,11 +130,13 @@ def test_all_valid_posts_load(corpus: tuple[Path, Path, dict[str, str], Store]) 
     ],
 )
 def test_problem_reasons_say_what_is_wrong(
-    corpus: tuple[Path, Path, dict[str, str], Store], name: str, words: str,
+    corpus: tuple[Path, Path, dict[str, str], Store],
+    name: str,
+    words: str,
 ) -> None:
     _, _, _, store = corpus
     _, problems = _by_name(store)
-    (skipped, reason), = problems[name]
+    ((skipped, reason),) = problems[name]
     assert skipped
     assert words in reason.lower()
 
@@ -162,7 +165,9 @@ def test_problem_reasons_are_one_clean_line(corpus: tuple[Path, Path, dict[str, 
     ],
 )
 def test_odd_encodings_and_dates_load_with_a_note(
-    corpus: tuple[Path, Path, dict[str, str], Store], name: str, note: str,
+    corpus: tuple[Path, Path, dict[str, str], Store],
+    name: str,
+    note: str,
 ) -> None:
     _, _, _, store = corpus
     articles, problems = _by_name(store)
@@ -229,7 +234,10 @@ def test_alias_bomb_is_fast(corpus: tuple[Path, Path, dict[str, str], Store]) ->
 
 
 def _rendered_lines(
-    opener: ArticleOpener, article: Article, width: int, terms: tuple[str, ...] = (),
+    opener: ArticleOpener,
+    article: Article,
+    width: int,
+    terms: tuple[str, ...] = (),
 ) -> list[str]:
     rendered = opener.render(article, width, terms)
     plain = rendered.text.plain
@@ -258,8 +266,12 @@ def test_deep_nesting_and_huge_lines_render(corpus: tuple[Path, Path, dict[str, 
     _, _, _, store = corpus
     articles, _ = _by_name(store)
     opener = ArticleOpener()
-    for name in ("hostile-deep-nesting.md", "hostile-huge-line.md", "hostile-many-openers.md",
-                 "hostile-unclosed-tags.md"):
+    for name in (
+        "hostile-deep-nesting.md",
+        "hostile-huge-line.md",
+        "hostile-many-openers.md",
+        "hostile-unclosed-tags.md",
+    ):
         lines = _rendered_lines(opener, articles[name], 80, ("长",))
         assert len(lines) >= 2
 

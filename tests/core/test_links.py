@@ -37,24 +37,39 @@ def only_xdg_open(name: str) -> str | None:
 # --- which links may be opened ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", [
-    "http://[oops", "http://[zz]/x", "https://example.com／evil", "http://example.com:99999999/",
-    "http://example.com:port/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[oops",
+        "http://[zz]/x",
+        "https://example.com／evil",
+        "http://example.com:99999999/",
+        "http://example.com:port/",
+    ],
+)
 def test_malformed_links_are_refused_not_raised(url: str) -> None:
     refused = refusal(url)
     assert isinstance(refused, Refusal) and "malformed" in refused.reason
 
 
-@pytest.mark.parametrize("url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "//evil.example/"])
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,x", "//evil.example/"]
+)
 def test_non_web_links_are_refused(url: str) -> None:
     refused = refusal(url)
     assert refused is not None and ("non-web" in refused.reason or "without a host" in refused.reason)
 
 
 def test_links_that_would_look_different_on_screen_are_refused() -> None:
-    for url in ("https://example.com/\u200bx", "https://exa\u00admple.com/", "https://e.com/a b", "https://e.com/\x1b[31m",
-                "https://exa\u2064mple.com/", "https://e.com/\u3164", "https://e.com/\u180e"):
+    for url in (
+        "https://example.com/\u200bx",
+        "https://exa\u00admple.com/",
+        "https://e.com/a b",
+        "https://e.com/\x1b[31m",
+        "https://exa\u2064mple.com/",
+        "https://e.com/\u3164",
+        "https://e.com/\u180e",
+    ):
         assert refusal(url) is not None, url
 
 
@@ -74,7 +89,9 @@ def test_upper_case_and_chinese_links_may_be_opened() -> None:
 
 def test_console_browsers_are_refused() -> None:
     for browser in ("w3m", "lynx %s", "/usr/bin/elinks", "www-browser"):
-        command = browser_command("https://e.com/", {"BROWSER": browser, **DESKTOP}, "linux", lambda name: name)
+        command = browser_command(
+            "https://e.com/", {"BROWSER": browser, **DESKTOP}, "linux", lambda name: name
+        )
         assert isinstance(command, Refusal) and "console browser" in command.reason, browser
 
 
@@ -99,7 +116,10 @@ def test_a_shell_in_browser_gets_the_link_as_one_quoted_word(tmp_path: Path) -> 
 def test_without_a_display_nothing_is_started() -> None:
     command = browser_command("https://e.com/", {}, "linux", only_xdg_open)
     assert isinstance(command, Refusal) and "No graphical display" in command.reason
-    assert browser_command("https://e.com/", DESKTOP, "linux", only_xdg_open) == ["xdg-open", "https://e.com/"]
+    assert browser_command("https://e.com/", DESKTOP, "linux", only_xdg_open) == [
+        "xdg-open",
+        "https://e.com/",
+    ]
     assert browser_command("https://e.com/", {}, "darwin", only_xdg_open) == ["open", "https://e.com/"]
 
 
@@ -190,17 +210,23 @@ def test_every_hostile_post_shows_what_o_opens(tmp_path: Path, browser_calls: li
 
 
 TRICKY_LINES = [
-    "<HTTPS://evil.example/upper>", "\u3000<https://evil.example/ideographic-indent>",
-    " \t<http://example.com/spaced>", "<http://" + "a" * 5000 + ".example/long>",
-    "<https://example.com/[$text@click=app.bell]>", "<http://[oops>", "<https://ok.example/plain>",
-    "not a link <https://inline.example/>", "<ftp://example.com/x>",
+    "<HTTPS://evil.example/upper>",
+    "\u3000<https://evil.example/ideographic-indent>",
+    " \t<http://example.com/spaced>",
+    "<http://" + "a" * 5000 + ".example/long>",
+    "<https://example.com/[$text@click=app.bell]>",
+    "<http://[oops>",
+    "<https://ok.example/plain>",
+    "not a link <https://inline.example/>",
+    "<ftp://example.com/x>",
 ]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(TRICKY_LINES), min_size=1, max_size=5), st.sampled_from(["", "\n", "\n\n"]))
-def test_generated_bodies_show_what_o_opens(tmp_path_factory: pytest.TempPathFactory, lines: list[str],
-                                           ending: str) -> None:
+def test_generated_bodies_show_what_o_opens(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[str], ending: str
+) -> None:
     path = tmp_path_factory.mktemp("prop") / "post.md"
     path.write_text(HEADER + "<p>正文</p>\n\n" + "\n\n".join(lines) + ending, encoding="utf-8")
     calls: list[list[str]] = []

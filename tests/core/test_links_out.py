@@ -41,8 +41,10 @@ def corpus(tmp_path: Path) -> Path:
 def found(root: Path | str, **options: bool) -> tuple[set[str], set[tuple[str, str, bool]]]:
     """(file names found, (link name, reason, skipped) of the problems)."""
     entries, problems = discover([root], **options)
-    return ({os.path.basename(entry.path) for entry in entries},
-            {(os.path.basename(p.path), p.reason, p.skipped) for p in problems})
+    return (
+        {os.path.basename(entry.path) for entry in entries},
+        {(os.path.basename(p.path), p.reason, p.skipped) for p in problems},
+    )
 
 
 @pytest.mark.parametrize("target", ["..", "../outside", "/usr", "/", "../outside/2022-01-02-outside.md"])
@@ -58,7 +60,8 @@ def test_the_posts_behind_a_link_out_are_not_loaded(corpus: Path) -> None:
     store = load_store([corpus], use_cache=False)
     assert [article.title for article in store.articles] == ["里面"]
     assert sorted((os.path.basename(p.path), p.reason, p.skipped) for p in store.problems) == [
-        ("2023-01-01-alias.md", LEAVES, True), ("up", LEAVES, True),
+        ("2023-01-01-alias.md", LEAVES, True),
+        ("up", LEAVES, True),
     ]
 
 
@@ -79,10 +82,15 @@ def test_follow_links_follows_them_out(corpus: Path) -> None:
     os.symlink("../outside", corpus / "other")
     os.symlink("../outside/2022-01-02-outside.md", corpus / "2023-01-01-alias.md")
     assert found(corpus, follow_links=True) == (
-        {"2022-01-01-inside.md", "2022-01-02-outside.md", "2023-01-01-alias.md"}, set(),
+        {"2022-01-01-inside.md", "2022-01-02-outside.md", "2023-01-01-alias.md"},
+        set(),
     )
     store = load_store([corpus], use_cache=False, follow_links=True)
-    assert sorted(article.title for article in store.articles) == ["外面", "外面", "里面"]  # the link, its target
+    assert sorted(article.title for article in store.articles) == [
+        "外面",
+        "外面",
+        "里面",
+    ]  # the link, its target
 
 
 @pytest.mark.parametrize("target", ["/proc", "/sys", "/dev", "/proc/self", "/proc/version", "/dev/null"])
@@ -115,7 +123,9 @@ def test_a_file_named_as_a_root_is_read_wherever_it_is(tmp_path: Path, corpus: P
 def test_the_cache_of_a_load_that_follows_links_is_its_own(tmp_path: Path, corpus: Path) -> None:
     os.symlink("../outside", corpus / "other")
     cache_dir = tmp_path / "cache"
-    assert cache_place.cache_file([str(corpus)], cache_dir, True) != cache_place.cache_file([str(corpus)], cache_dir)
+    assert cache_place.cache_file([str(corpus)], cache_dir, True) != cache_place.cache_file(
+        [str(corpus)], cache_dir
+    )
     followed = load_store([corpus], cache_dir=cache_dir, follow_links=True)
     assert sorted(article.title for article in followed.articles) == ["外面", "里面"]
     for _ in range(2):  # the second time from its own cache

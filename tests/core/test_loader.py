@@ -46,7 +46,9 @@ def reasons(store: Store) -> dict[str, list[tuple[str, bool]]]:
         ("utf16.md", (front("UTF16文章") + "<p>正文</p>\n").encode("utf-16"), "UTF-16", False),
     ],
 )
-def test_malformed_file_gives_a_problem(tmp_path: Path, name: str, data: bytes, reason: str, skipped: bool) -> None:
+def test_malformed_file_gives_a_problem(
+    tmp_path: Path, name: str, data: bytes, reason: str, skipped: bool
+) -> None:
     (tmp_path / name).write_bytes(data)
     (tmp_path / "good.md").write_text(GOOD, encoding="utf-8")
     store = load_store([tmp_path], use_cache=False)
@@ -140,7 +142,6 @@ def test_background_load_hands_over_everything(tmp_path: Path) -> None:
 def test_cancelling_a_background_load_wakes_its_consumer(monkeypatch: pytest.MonkeyPatch) -> None:
     import threading
 
-
     never = threading.Event()
 
     def stuck_load(*_: object, **__: object) -> Iterator[records.Batch]:
@@ -165,8 +166,11 @@ def early_start(paths: list[Path], fork: bool = False) -> early_module.EarlyStar
     """What `start_early` makes, also where it would decline (pytest runs threads)."""
     roots = [str(path) for path in paths]
     reader = workers.ParallelReader(fork=fork)
-    return early_module.EarlyStart(reader, reader.submit(early_module.read_newest, roots, reading.DEFAULT_MAX_BYTES),
-                             reader.submit(early_module.find_in_worker, roots))
+    return early_module.EarlyStart(
+        reader,
+        reader.submit(early_module.read_newest, roots, reading.DEFAULT_MAX_BYTES),
+        reader.submit(early_module.find_in_worker, roots),
+    )
 
 
 def contents(batches: list[records.Batch]) -> tuple[list[object], list[object]]:
@@ -225,7 +229,9 @@ def test_a_failed_early_start_still_loads_everything(tmp_path: Path) -> None:
     assert len(contents(batches)[0]) == 30
 
 
-def test_no_early_start_when_a_cache_will_serve_the_newest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_early_start_when_a_cache_will_serve_the_newest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_corpus(tmp_path / "corpus", count=5)
     monkeypatch.setattr(early_module.threading, "active_count", lambda: 1)  # as before the app starts
     monkeypatch.setattr(early_module, "worker_count", lambda: 2)
@@ -258,7 +264,9 @@ def test_a_held_load_waits_until_its_first_articles_are_shown(monkeypatch: pytes
     assert load.take() is None and produced == ["first", "second"]
 
 
-def test_an_early_start_one_task_at_a_time_loads_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_early_start_one_task_at_a_time_loads_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_corpus(tmp_path / "corpus", count=300)
     monkeypatch.setattr(early_module.threading, "active_count", lambda: 1)  # as before the app starts
     monkeypatch.setattr(early_module, "worker_count", lambda: 2)

@@ -54,7 +54,9 @@ def test_closing_a_finished_reader_lets_its_workers_exit_first(fork: bool) -> No
     # A pool still shutting down when the interpreter exits races its exit hook, which
     # then writes to the pool's closed wake-up pipe ("Exception ignored … Bad file descriptor").
     script = FINISHED.format(src=str(SRC), fork=fork)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
     assert (done.stdout, done.stderr) == ("0\n", "")
 
 

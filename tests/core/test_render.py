@@ -258,14 +258,22 @@ def test_a_layout_reused_for_new_terms_keeps_no_old_highlight() -> None:
     assert first.hit_count == 2
     again = render_article("t", "s", "d", document, 40, ("国产",))
     assert again.hit_count == 1
-    assert [again.text.plain[s.start : s.end] for s in again.text.spans if s.style == HIGHLIGHT_STYLE] == ["国产"]
+    assert [again.text.plain[s.start : s.end] for s in again.text.spans if s.style == HIGHLIGHT_STYLE] == [
+        "国产"
+    ]
     plain = render_article("t", "s", "d", document, 40)
     assert not [s for s in plain.text.spans if s.style == HIGHLIGHT_STYLE]
     fresh = render_article("t", "s", "d", parse_document("<p>工信部 芯片</p><p>芯片 国产</p>"), 40, ("芯片",))
-    assert (first.text.plain, first.text.spans, first.hit_lines) == (fresh.text.plain, fresh.text.spans, fresh.hit_lines)
+    assert (first.text.plain, first.text.spans, first.hit_lines) == (
+        fresh.text.plain,
+        fresh.text.spans,
+        fresh.hit_lines,
+    )
 
 
-def test_new_terms_at_the_same_width_do_not_lay_the_article_out_again(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_terms_at_the_same_width_do_not_lay_the_article_out_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     layouts: list[int] = []
     article_lines = render_module._article_lines
 

@@ -38,8 +38,18 @@ def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-SPELLINGS = [["DIR"], ["./DIR/"], ["DIR//"], ["DIR/../DIR"], ["ABSOLUTE"], ["LINK"],
-             ["DIR", "DIR/2022-03-01-x.md"], ["DIR", "./DIR", "ABSOLUTE"], ["DIR/sub", "DIR"], ["DIR", "DIR/sub"]]
+SPELLINGS = [
+    ["DIR"],
+    ["./DIR/"],
+    ["DIR//"],
+    ["DIR/../DIR"],
+    ["ABSOLUTE"],
+    ["LINK"],
+    ["DIR", "DIR/2022-03-01-x.md"],
+    ["DIR", "./DIR", "ABSOLUTE"],
+    ["DIR/sub", "DIR"],
+    ["DIR", "DIR/sub"],
+]
 
 
 def spelled(spelling: list[str], corpus: Path) -> list[str]:

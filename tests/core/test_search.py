@@ -53,8 +53,20 @@ def test_store_view_matches_brute_force(texts: list[str], query: str) -> None:
     store = Store()
     zone = timezone(timedelta(hours=8))
     posts = [
-        Post(Article(f"id{i}", f"p{i}", "t", datetime(2022, 1, 1, tzinfo=zone) + timedelta(minutes=i), "s", "s", None),
-            fold(text.replace("\x00", "")), 1, 1)
+        Post(
+            Article(
+                f"id{i}",
+                f"p{i}",
+                "t",
+                datetime(2022, 1, 1, tzinfo=zone) + timedelta(minutes=i),
+                "s",
+                "s",
+                None,
+            ),
+            fold(text.replace("\x00", "")),
+            1,
+            1,
+        )
         for i, text in enumerate(texts)
     ]
     store.add(posts)
@@ -66,7 +78,7 @@ def test_store_view_matches_brute_force(texts: list[str], query: str) -> None:
 def test_search_text_leaves_out_chrome_markup_and_urls() -> None:
     body = (
         "> 摘要\n\n<!-- EM_StockImg_Start --><a href='http://x.example/k'><img src='k.png'></a>"
-        "<!-- EM_StockImg_End --><p>正文<span class=\"keytip\">中国石油</span>和</p>\n\n"
+        '<!-- EM_StockImg_End --><p>正文<span class="keytip">中国石油</span>和</p>\n\n'
         "<http://finance.eastmoney.com/news/1.html>\n\n"
         "[返回东财滚动新闻](//finews.withounder.com/emnews/)｜[返回首页](//finews.withounder.com/)"
     )

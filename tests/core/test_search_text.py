@@ -66,8 +66,27 @@ SPELLINGS = [
     *(f"a &{after} b" for after in ["", " ", "\t", "\n", "\f", "<", "&", ";", "nbsp;", "nbsp", "x"]),
     "&nbsp;&nbsp;x&nbsp",
     "&nb<b>sp;",
-    *(f"a<{end}b" for end in ["/p>", "/div>", "/tr>", "/td>", "/th>", "/li>", "/center>", "br", "/P>", "/pre>",
-                              "/d>", "/t>", "/c>", "/centre>", "b", "/"]),
+    *(
+        f"a<{end}b"
+        for end in [
+            "/p>",
+            "/div>",
+            "/tr>",
+            "/td>",
+            "/th>",
+            "/li>",
+            "/center>",
+            "br",
+            "/P>",
+            "/pre>",
+            "/d>",
+            "/t>",
+            "/c>",
+            "/centre>",
+            "b",
+            "/",
+        ]
+    ),
     "<httpS://x.y/z>\n<Https://q>\n<https://>\n<https:/x>\n<http//x>\n<ftp://x>\n <http://t/> \n",
     "<httpſ://x>",
     "[返回x](y)\n[返回x](y)｜[z](w)\n[返回x](y) | [z](w) \n[返回x](y)|\n[返回x](y)｜[z]\n[返回x](y)x",
@@ -105,13 +124,19 @@ def test_any_prefix(prefix: str, body: str) -> None:
 # Generated text C must take: the pieces without what it declines, and characters that
 # fold to one unit (whitespace of every kind, letters that case-fold, full-width forms).
 _DECLINED = ("\r", "\x00", "scr", "style", "SCRIPT", "Style", "ſ", "İ", "!--", "&")
-_TAKEN_CHARS = st.sampled_from([*(space for space in SPACES if space != "\r"), *"aZ:/.?=#<>[]()|｜中文。，ＡＢ５Ω"])
+_TAKEN_CHARS = st.sampled_from(
+    [*(space for space in SPACES if space != "\r"), *"aZ:/.?=#<>[]()|｜中文。，ＡＢ５Ω"]
+)
 TAKEN_TEXT = st.lists(
-    st.one_of(st.sampled_from([p for p in PIECES if not any(d in p for d in _DECLINED)] + ["&nbsp;"]),
-              _TAKEN_CHARS), max_size=40,
+    st.one_of(
+        st.sampled_from([p for p in PIECES if not any(d in p for d in _DECLINED)] + ["&nbsp;"]), _TAKEN_CHARS
+    ),
+    max_size=40,
 ).map("".join)
 TAKEN_LINES = st.lists(
-    st.tuples(st.sampled_from(["", " ", "\t", ">", "> "]), TAKEN_TEXT, st.sampled_from(["", " ", "\t"])).map("".join),
+    st.tuples(st.sampled_from(["", " ", "\t", ">", "> "]), TAKEN_TEXT, st.sampled_from(["", " ", "\t"])).map(
+        "".join
+    ),
     max_size=8,
 ).map("\n".join)
 
@@ -151,21 +176,24 @@ def test_generated_posts_are_all_taken_by_c(tmp_path: Path) -> None:
     assert all(accepted_and_same(body.decode()) for body in posts)
 
 
-@pytest.mark.parametrize("body", [
-    b"<p>\xff</p>",  # not UTF-8
-    b"<p>\xe4\xb8</p>",  # truncated
-    b"\xed\xa0\x80",  # a surrogate
-    b"\xc0\xaf",  # overlong
-    b"a\rb",
-    b"a\x00b",
-    "🚀".encode(),
-    "ﬁ".encode(),  # folds to two characters
-    b"<script>x</script>",
-    b"<STYLE>x",
-    b"<!-- x -->",
-    b"&amp;",
-    b"&#20013;",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<p>\xff</p>",  # not UTF-8
+        b"<p>\xe4\xb8</p>",  # truncated
+        b"\xed\xa0\x80",  # a surrogate
+        b"\xc0\xaf",  # overlong
+        b"a\rb",
+        b"a\x00b",
+        "🚀".encode(),
+        "ﬁ".encode(),  # folds to two characters
+        b"<script>x</script>",
+        b"<STYLE>x",
+        b"<!-- x -->",
+        b"&amp;",
+        b"&#20013;",
+    ],
+)
 def test_declines_what_python_must_do(body: bytes) -> None:
     assert c_result(body) is None
 

@@ -52,8 +52,23 @@ def test_a_replaced_duplicate_no_longer_votes() -> None:
     store = Store()
     store.add([post(0, "s", "甲"), *(post(number, "s", "乙") for number in (1, 2, 3))])
     assert names(store) == {"s": "乙"}
-    newer = [Post(Article(old.article.identity, f"{old.article.path}-new", "标题", old.article.date + timedelta(days=1),
-                          "s", "丙", None), "标题", 1, 1) for old in (post(1, "s", "乙"), post(2, "s", "乙"))]
+    newer = [
+        Post(
+            Article(
+                old.article.identity,
+                f"{old.article.path}-new",
+                "标题",
+                old.article.date + timedelta(days=1),
+                "s",
+                "丙",
+                None,
+            ),
+            "标题",
+            1,
+            1,
+        )
+        for old in (post(1, "s", "乙"), post(2, "s", "乙"))
+    ]
     store.add(newer)  # live posts now say 甲 once, 乙 once, 丙 twice
     assert store.article_count == 4
     assert names(store) == {"s": "丙"}
@@ -62,7 +77,8 @@ def test_a_replaced_duplicate_no_longer_votes() -> None:
 def test_a_newest_forged_file_does_not_rename_a_loaded_source(tmp_path: Path) -> None:
     def write(name: str, tag: str, day: int) -> None:
         (tmp_path / f"2022-03-{day:02d}-{name}.md").write_text(
-            f'---\ntitle: "{name}"\ndate: 2022-03-{day:02d} 09:00:00 +0800\ncategories: emnews\ntags: {tag}\n---\n'
+            f'---\ntitle: "{name}"\ndate: 2022-03-{day:02d} 09:00:00 +0800\n'
+            f"categories: emnews\ntags: {tag}\n---\n"
             f"正文\n\n<https://e.com/{name}>\n",
             encoding="utf-8",
         )

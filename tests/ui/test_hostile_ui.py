@@ -36,8 +36,6 @@ def hostile_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-
-
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         await pilot.pause(0.05)
@@ -48,8 +46,6 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
 def slot_named(main, name: str) -> int:  # type: ignore[no-untyped-def]
     (slot,) = [s for s in main.article_list.slots.tolist() if main.store.articles[s].path.endswith(name)]
     return int(slot)
-
-
 
 
 def notification_texts(app: ReaderApp) -> list[str]:
@@ -157,7 +153,9 @@ async def test_refusal_notice_is_terminal_safe(hostile_root: Path, browser_calls
         await settle(pilot)
         main = app.main_screen
         slot = slot_named(main, "hostile-click-markup-title.md")
-        main.store._records[slot] = record_of(dataclasses.replace(main.store.articles[slot], url="\x1b]0;x\x07http://a"))
+        main.store._records[slot] = record_of(
+            dataclasses.replace(main.store.articles[slot], url="\x1b]0;x\x07http://a")
+        )
         main.open_article(slot)
         await pilot.press("o")
         await pilot.pause()

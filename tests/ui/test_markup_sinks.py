@@ -29,8 +29,10 @@ async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
 
 
 def post(title: str, tags: str, categories: str, url_line: str, date: str) -> str:
-    return (f'---\nlayout: post\ntitle: "{title}"\ndate: {date} +0800\ncategories: "{categories}"\n'
-            f'tags: "{tags}"\n---\n> 摘要 {title}\n\n<p>正文</p>\n\n{url_line}\n')
+    return (
+        f'---\nlayout: post\ntitle: "{title}"\ndate: {date} +0800\ncategories: "{categories}"\n'
+        f'tags: "{tags}"\n---\n> 摘要 {title}\n\n<p>正文</p>\n\n{url_line}\n'
+    )
 
 
 @pytest.fixture
@@ -42,16 +44,26 @@ def corpus(tmp_path: Path) -> tuple[Path, Path, str]:
     shot = SHOT.format(dir=target)
     title = shot + " " + " ".join(PAYLOADS)
     (root / "2022-03-02-a.md").write_text(
-        post(title, shot + "新闻", "[@click=app.quit]src", f"<https://example.com/{shot}>", "2022-03-02 10:00:00"),
-        encoding="utf-8")
+        post(
+            title,
+            shot + "新闻",
+            "[@click=app.quit]src",
+            f"<https://example.com/{shot}>",
+            "2022-03-02 10:00:00",
+        ),
+        encoding="utf-8",
+    )
     (root / "2022-03-01-b.md").write_text(
-        post("坏链接", "[$var]新闻", "emnews", f"<http://{shot}/x>", "2022-03-01 10:00:00"), encoding="utf-8")
+        post("坏链接", "[$var]新闻", "emnews", f"<http://{shot}/x>", "2022-03-01 10:00:00"), encoding="utf-8"
+    )
     (root / f"{SHOT.format(dir='..')}.md").write_text("no front matter\n", encoding="utf-8")
     return root, target, shot
 
 
 def files_under(*roots: Path) -> set[str]:
-    return {os.path.join(folder, name) for root in roots for folder, _, names in os.walk(root) for name in names}
+    return {
+        os.path.join(folder, name) for root in roots for folder, _, names in os.walk(root) for name in names
+    }
 
 
 def screen_text_and_actions(app: ReaderApp) -> tuple[str, list[str]]:
@@ -73,7 +85,9 @@ def assert_no_payload_acts(app: ReaderApp) -> None:
 
 
 async def test_every_sink_shows_payloads_as_text(
-    corpus: tuple[Path, Path, str], browser_calls: list[list[str]], monkeypatch: pytest.MonkeyPatch,
+    corpus: tuple[Path, Path, str],
+    browser_calls: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     root, target, shot = corpus
     before = files_under(root, target)

@@ -82,8 +82,10 @@ async def test_titles_with_unsteady_width_characters_keep_rows_aligned(tmp_path:
     shutil.copytree(SAMPLE, corpus)
     odd = "旗🇨🇳 赞👍🏽 心❤️ 软\u00adhyphen 标\U000e0041签 选\ufe0e择"
     (corpus / "2030-01-01-odd.md").write_text(
-        f'---\ntitle: "{odd}"\ndate: 2030-01-01 10:00:00 +0800\ncategories: emnews\ntags: 东财滚动新闻\n---\n正文\n',
-        encoding="utf-8")
+        f'---\ntitle: "{odd}"\ndate: 2030-01-01 10:00:00 +0800\n'
+        "categories: emnews\ntags: 东财滚动新闻\n---\n正文\n",
+        encoding="utf-8",
+    )
     app = ReaderApp([str(corpus)], use_cache=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
@@ -115,7 +117,8 @@ async def test_a_long_problems_list_is_virtual_and_filters(tmp_path: Path) -> No
         app.screen.query_one("#problems-filter").value = "file-1234"
         await pilot.pause()
         assert [problem_list.rows[i][0] for i in problem_list.shown] == [
-            f"/corpus/folder/file-{n}.md" for n in range(12340, 12350)]
+            f"/corpus/folder/file-{n}.md" for n in range(12340, 12350)
+        ]
         assert "10 shown" in str(app.screen.query_one("#problems-summary").render())
 
 
@@ -124,7 +127,9 @@ async def test_y_copies_the_link_the_header_shows(tmp_path: Path) -> None:
     corpus.mkdir()
     (corpus / "2030-01-01-a.md").write_text(
         '---\ntitle: "t"\ndate: 2030-01-01 10:00:00 +0800\ncategories: emnews\ntags: 东财滚动新闻\n---\n'
-        "<p>正文</p>\n\n<https://exa\u00admple.com/x\u200b>\n", encoding="utf-8")
+        "<p>正文</p>\n\n<https://exa\u00admple.com/x\u200b>\n",
+        encoding="utf-8",
+    )
     app = ReaderApp([str(corpus)], use_cache=False)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)

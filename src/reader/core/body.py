@@ -37,9 +37,7 @@ _BLOCK_END = re.compile(r"<(?=/(?:p|div|t[rdh]|li|center)>|br)")
 # `<script`, `<style` (any case) or `<!--`, with `<` in front of the alternatives so the
 # engine has a literal to skip to. The letter classes are what re.IGNORECASE allowed (it
 # also lets "ſ" match s, and "İ"/"ı" match i), spelled out for the same reason as above.
-_HIDDEN_OPENER = re.compile(
-    r"<(?:([sS\u017f](?:[cC][rR][iI\u0130\u0131][pP][tT]|[tT][yY][lL][eE]))\b|!--)"
-)
+_HIDDEN_OPENER = re.compile(r"<(?:([sS\u017f](?:[cC][rR][iI\u0130\u0131][pP][tT]|[tT][yY][lL][eE]))\b|!--)")
 _NBSP = re.compile("&nbsp;")
 
 

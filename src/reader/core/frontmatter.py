@@ -13,7 +13,7 @@ Deliberately not here: reading files or decoding bytes (see `loader.py`).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import cache
 from typing import Any
 
@@ -50,12 +50,12 @@ def _dates_kept_loader() -> Any:
     DatesKeptLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
     return DatesKeptLoader
 
+
 MAX_HEADER_CHARS = 64 * 1024
 """A header longer than this is not a post header; refuse it rather than parse it."""
 
 CHINA_TIME = timezone(timedelta(hours=8))
 """Dates without an offset are taken as China time: the corpus is Chinese news."""
-
 
 
 class FrontMatterError(ValueError):
@@ -138,9 +138,7 @@ _PLAIN = re.compile(r"[A-Za-z\u4e00-\u9fff][\w\u4e00-\u9fff-]*")
 _YAML_WORDS = frozenset(
     "y n yes no on off true false null".split()
 )  # plain scalars PyYAML would turn into bool/None
-_DATE = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2}):([0-9]{2})( [+-][0-9]{4})?)?"
-)
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?: ([0-9]{2}):([0-9]{2}):([0-9]{2})( [+-][0-9]{4})?)?")
 
 # The scraper's own shapes, for `_scraper_header` and `parse_date`. Hours stop at 23 because
 # newer Pythons' fromisoformat reads "24:00:00" as the next midnight, where datetime() refuses.
@@ -290,9 +288,7 @@ def parse_header(header: str, *, keep_bad_dates: bool = False) -> dict[str, Any]
     if data is None:
         raise FrontMatterError("front matter is empty")
     if not isinstance(data, dict):
-        raise FrontMatterError(
-            f"front matter is a YAML {type(data).__name__}, not a mapping of fields"
-        )
+        raise FrontMatterError(f"front matter is a YAML {type(data).__name__}, not a mapping of fields")
     return data
 
 
@@ -335,7 +331,7 @@ def _parse_date_text(value: str) -> datetime | None:
     year, month, day, hour, minute, second, offset = match.groups()
     zone = CHINA_TIME
     if offset == "Z":
-        zone = timezone.utc
+        zone = UTC
     elif offset:
         digits = offset[1:].replace(":", "")
         minutes = int(digits[:2]) * 60 + int(digits[2:] or 0)
@@ -344,8 +340,13 @@ def _parse_date_text(value: str) -> datetime | None:
         zone = _zone(minutes if offset[0] == "+" else -minutes)
     try:
         return datetime(
-            int(year), int(month), int(day),
-            int(hour or 0), int(minute or 0), int(second or 0), tzinfo=zone,
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=zone,
         )
     except ValueError:
         return None
@@ -362,14 +363,21 @@ def _common_date(value: str) -> datetime | None:
     Looser than `_CHINA_STAMP`: int() also takes a space or a non-ASCII digit in a digit
     slot ("2021-12-01 2 :00:00 +0800"); kept so such dates read as they always have.
     """
-    if len(value) != 25 or value[19:] != " +0800" or not value[:19].replace("-", "").replace(
-        ":", ""
-    ).replace(" ", "").isdecimal():
+    if (
+        len(value) != 25
+        or value[19:] != " +0800"
+        or not value[:19].replace("-", "").replace(":", "").replace(" ", "").isdecimal()
+    ):
         return None
     try:
         return datetime(
-            int(value[:4]), int(value[5:7]), int(value[8:10]),
-            int(value[11:13]), int(value[14:16]), int(value[17:19]), tzinfo=CHINA_TIME,
+            int(value[:4]),
+            int(value[5:7]),
+            int(value[8:10]),
+            int(value[11:13]),
+            int(value[14:16]),
+            int(value[17:19]),
+            tzinfo=CHINA_TIME,
         )
     except ValueError:
         return None

@@ -30,8 +30,8 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from bs4 import BeautifulSoup, Comment, NavigableString, Tag
-from bs4.element import PageElement
+from bs4 import BeautifulSoup
+from bs4.element import Comment, NavigableString, PageElement, Tag
 
 from reader.core.cjk_space import normalise_space, normalise_spans
 from reader.core.document import (
@@ -60,36 +60,10 @@ further link stays in place, unnumbered, and `Document.more_links` counts them, 
 post of 30,000 links does not make a list of 30,000 lines on every render."""
 
 
-
-
 # --- Markdown layer -------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- Whitespace -----------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --- HTML layer -----------------------------------------------------------------------

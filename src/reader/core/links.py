@@ -24,18 +24,37 @@ from reader.core.text import display_line
 
 MAX_URL_CHARS = 8192
 """Longer links are refused: browsers and command lines handle them badly (E2BIG)."""
-CONSOLE_BROWSERS = frozenset({
-    "lynx", "w3m", "links", "links2", "elinks", "www-browser", "browsh", "carbonyl", "netrik",
-    "retawq", "edbrowse", "amfora", "chawan", "cha",
-})
+CONSOLE_BROWSERS = frozenset(
+    {
+        "lynx",
+        "w3m",
+        "links",
+        "links2",
+        "elinks",
+        "www-browser",
+        "browsh",
+        "carbonyl",
+        "netrik",
+        "retawq",
+        "edbrowse",
+        "amfora",
+        "chawan",
+        "cha",
+    }
+)
 """Browsers that draw in the terminal: they would take over the reader's own tty."""
 SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "busybox", "fish"})
 """POSIX-style shells: a URL put into their command line is quoted first."""
 OTHER_SHELLS = frozenset({"cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe"})
 """Shells whose quoting rules differ: a `$BROWSER` running one is refused."""
 GRAPHICAL_OPENERS = (
-    ("xdg-open",), ("gio", "open"), ("x-www-browser",), ("firefox",), ("chromium",),
-    ("chromium-browser",), ("google-chrome",),
+    ("xdg-open",),
+    ("gio", "open"),
+    ("x-www-browser",),
+    ("firefox",),
+    ("chromium",),
+    ("chromium-browser",),
+    ("google-chrome",),
 )
 """What opens a URL on a Linux/BSD desktop, in order of preference."""
 FAILURE_WAIT = 5.0
@@ -72,7 +91,9 @@ def refusal(url: str | None) -> Refusal | None:
 
 
 def browser_command(
-    url: str, environ: Mapping[str, str] | None = None, platform: str | None = None,
+    url: str,
+    environ: Mapping[str, str] | None = None,
+    platform: str | None = None,
     which: Callable[[str], str | None] | None = None,
 ) -> list[str] | Refusal:
     """The argv that opens `url` in a graphical browser here, or why there is none.
@@ -100,13 +121,16 @@ def browser_command(
         if program in SHELLS:  # `sh -c "firefox %s"`: the URL must reach the shell as one word
             return [word.replace("%s", shlex.quote(url)) for word in words]
         if program in OTHER_SHELLS:
-            return Refusal(f"$BROWSER runs {program}, which would read the link as commands; "
-                           "set it to the browser itself.")
+            return Refusal(
+                f"$BROWSER runs {program}, which would read the link as commands; "
+                "set it to the browser itself."
+            )
         return [word.replace("%s", url) for word in words]
     copy_hint = "copy the link with y instead"
     if console:
-        return Refusal(f"$BROWSER is a console browser ({console[0]}), which would take over "
-                       f"this terminal; {copy_hint}.")
+        return Refusal(
+            f"$BROWSER is a console browser ({console[0]}), which would take over this terminal; {copy_hint}."
+        )
     if platform == "darwin":
         return ["open", url]
     if platform == "win32":
@@ -134,13 +158,18 @@ def open_in_browser(url: str, on_failure: Callable[[str], None] | None = None) -
         return command
     try:
         process = subprocess.Popen(  # an argv list: never a shell
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True, close_fds=True,
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
         )
     except OSError as error:
         return Refusal(f"Could not start {os.path.basename(command[0])}: {error.strerror or error}")
-    threading.Thread(target=_watch, args=(process, command[0], on_failure), daemon=True,
-                     name="reader-browser").start()
+    threading.Thread(
+        target=_watch, args=(process, command[0], on_failure), daemon=True, name="reader-browser"
+    ).start()
     return None
 
 

@@ -8,11 +8,21 @@ Deliberately not here: loading, parsing or search logic.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from reader.core.records import Batch, Problem, Record
 
-__all__ = ["Article", "Post", "Problem", "Record", "Source", "article_of", "date_fields", "posts_of", "record_of"]
+__all__ = [
+    "Article",
+    "Post",
+    "Problem",
+    "Record",
+    "Source",
+    "article_of",
+    "date_fields",
+    "posts_of",
+    "record_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +49,6 @@ class Article:
         """`YYYY-MM-DD HH:MM` in the article's own offset, as the list shows it."""
         date = self.date  # not strftime: glibc does not zero-pad years below 1000
         return f"{date.year:04d}-{date.month:02d}-{date.day:02d} {date.hour:02d}:{date.minute:02d}"
-
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +78,7 @@ class Post:
     """File modification time when read, for the cache key."""
 
 
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _LOCAL_EPOCH = datetime(1970, 1, 1)
 _ZONES: dict[int, timezone] = {}
 
@@ -87,8 +94,18 @@ def date_fields(date: datetime) -> tuple[int, int]:
 def record_of(article: Article, size: int = 0, mtime_ns: int = 0) -> Record:
     """The record of an article (the inverse of `article_of`)."""
     micros, offset = date_fields(article.date)
-    return Record(article.path, size, mtime_ns, article.identity, article.title, micros, offset,
-                  article.source_id, article.source_name, article.url)
+    return Record(
+        article.path,
+        size,
+        mtime_ns,
+        article.identity,
+        article.title,
+        micros,
+        offset,
+        article.source_id,
+        article.source_name,
+        article.url,
+    )
 
 
 def article_of(record: Record) -> Article:

@@ -26,6 +26,7 @@ from reader.core.render import RenderedArticle, render_article
 
 def prepare_in_background() -> None:
     """Import the HTML parser in a thread, so the first open does not wait."""
+
     def load() -> None:
         import reader.core.html_blocks  # noqa: F401 - imported for its side effect: loaded modules
 
@@ -62,9 +63,7 @@ class ArticleOpener:
         """The article laid out for a pane `width` cells wide, with `terms` highlighted."""
         # The header shows the article's own URL, the one `o` opens (see `links.py`).
         document = replace(self.document(article), url=article.url)
-        return render_article(
-            article.title, article.source_name, article.date_text, document, width, terms
-        )
+        return render_article(article.title, article.source_name, article.date_text, document, width, terms)
 
     def _read_body(self, path: str) -> str:
         try:

@@ -85,24 +85,6 @@ class RenderedArticle:
     """Total number of highlighted occurrences of all terms."""
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 # --- Blocks -----------------------------------------------------------------------------
 
 
@@ -345,8 +327,16 @@ def _layout(title: str, source_name: str, date_text: str, document: Document, wi
     and `dataclasses.replace` shares them), not by value: hashing thousands of blocks
     would cost what the cache saves.
     """
-    key = (id(document.blocks), document.links, document.url, document.more_links,
-           title, source_name, date_text, width)
+    key = (
+        id(document.blocks),
+        document.links,
+        document.url,
+        document.more_links,
+        title,
+        source_name,
+        date_text,
+        width,
+    )
     with _layouts_lock:
         layout = _layouts.get(key)
         if layout is not None and layout.blocks is document.blocks:
@@ -362,8 +352,6 @@ def _layout(title: str, source_name: str, date_text: str, document: Document, wi
         while len(_layouts) > _LAYOUTS_KEPT:
             _layouts.popitem(last=False)
     return layout
-
-
 
 
 def _fallback_lines(title: str, document: Document, width: int) -> list[Text]:

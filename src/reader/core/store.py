@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import repeat
 from operator import itemgetter
-from typing import overload
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -37,7 +37,7 @@ class _Column:
     """A growable numpy column (amortised appends)."""
 
     def __init__(self, dtype: type) -> None:
-        self.data = np.zeros(1024, dtype=dtype)
+        self.data: npt.NDArray[Any] = np.zeros(1024, dtype=dtype)
         self.size = 0
 
     def extend(self, values: Iterable[object]) -> None:
@@ -51,7 +51,7 @@ class _Column:
         self.size = needed
 
     @property
-    def view(self) -> npt.NDArray[np.generic]:
+    def view(self) -> npt.NDArray[Any]:
         return self.data[: self.size]
 
 
@@ -111,7 +111,9 @@ class Store:
             self.index.add([post.search_text for post in posts])
         self._add_records([record_of(p.article, p.size, p.mtime_ns) for p in posts], problems)
 
-    def add_records(self, records: list[Record], chunk: Chunk | None, problems: Iterable[Problem] = ()) -> None:
+    def add_records(
+        self, records: list[Record], chunk: Chunk | None, problems: Iterable[Problem] = ()
+    ) -> None:
         """Add a loader's records with their chunk of search texts (None if no records)."""
         if records:
             if chunk is None or chunk.count != len(records):
@@ -131,12 +133,12 @@ class Store:
         self._micros.extend(map(itemgetter(5), records))
         numbers = self._source_numbers(records)
         self._source.extend(numbers)
-        voted = self._vote(Counter(zip(numbers, map(itemgetter(8), records))))
+        voted = self._vote(Counter(zip(numbers, map(itemgetter(8), records), strict=True)))
         # Whole batches at C speed when no identity repeats (the usual case), else one by one.
         identities = list(map(itemgetter(3), records))
         known = self._by_identity
         if len(set(identities)) == count and not any(map(known.__contains__, identities)):
-            known.update(zip(identities, range(first, first + count)))
+            known.update(zip(identities, range(first, first + count), strict=True))
         else:
             for slot, record in enumerate(records, first):  # after extending: duplicates may share a batch
                 dead = self._claim_identity(record, slot)
@@ -230,7 +232,7 @@ class Store:
         return slots
 
     def sources(self) -> list[Source]:
-        """"All" first, then each source by article count (most first), with unread counts."""
+        """ "All" first, then each source by article count (most first), with unread counts."""
         live = self._alive.view
         count = np.bincount(self._source.view[live], minlength=len(self._source_ids))
         unread_mask = live & ~self._read.view

@@ -47,12 +47,18 @@ class ReaderApp(App[None]):
         # Not priority: `q` must stay typeable in the search box (Ctrl+Q always quits).
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark,f1", "show_keys", "Keys", tooltip="List every key", id="show-keys"),
-        Binding("ctrl+r", "reload", "Reload", show=False, tooltip="Re-read the corpus from disk", id="reload"),
+        Binding(
+            "ctrl+r", "reload", "Reload", show=False, tooltip="Re-read the corpus from disk", id="reload"
+        ),
     ]
 
     def __init__(
-        self, paths: Sequence[str], max_bytes: int = DEFAULT_MAX_BYTES, use_cache: bool = True,
-        load: BackgroundLoad | None = None, follow_links: bool = False,
+        self,
+        paths: Sequence[str],
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        use_cache: bool = True,
+        load: BackgroundLoad | None = None,
+        follow_links: bool = False,
     ) -> None:
         """`load`: the corpus load, if already started (see `cli.make_app`)."""
         super().__init__()
@@ -78,14 +84,18 @@ class ReaderApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        self.push_screen(HelpScreen([
-            ("Anywhere", list(self.BINDINGS)),
-            ("Main", list(MainScreen.BINDINGS)),
-            ("Sources", list(SourceSidebar.BINDINGS)),
-            ("Articles", list(ArticleList.BINDINGS)),
-            ("Reader", list(ReadingPane.BINDINGS)),
-            ("Search box", list(SearchBox.BINDINGS)),
-        ]))
+        self.push_screen(
+            HelpScreen(
+                [
+                    ("Anywhere", list(self.BINDINGS)),
+                    ("Main", list(MainScreen.BINDINGS)),
+                    ("Sources", list(SourceSidebar.BINDINGS)),
+                    ("Articles", list(ArticleList.BINDINGS)),
+                    ("Reader", list(ReadingPane.BINDINGS)),
+                    ("Search box", list(SearchBox.BINDINGS)),
+                ]
+            )
+        )
 
     def action_reload(self) -> None:
         self.main_screen.reload()
@@ -95,7 +105,9 @@ class ReaderApp(App[None]):
         main = self.main_screen
         yield SystemCommand("Search", "Search titles, bodies and sources (/)", main.action_search)
         yield SystemCommand("Reload corpus", "Re-read every file from disk (Ctrl+R)", self.action_reload)
-        yield SystemCommand("Show problems", "Files that were skipped, and why (!)", main.action_show_problems)
+        yield SystemCommand(
+            "Show problems", "Files that were skipped, and why (!)", main.action_show_problems
+        )
         yield SystemCommand("Toggle read", "Mark the article read or unread (m)", main.action_toggle_read)
         yield SystemCommand("Open link", "Open the article's link in the browser (o)", main.action_open_link)
         yield SystemCommand("Show keys", "List every key (?)", self.action_show_keys)

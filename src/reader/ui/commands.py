@@ -40,16 +40,24 @@ class JumpProvider(Provider):
             label = f"Source: {source.name} ({source.count})"
             score = matcher.match(label)
             if score > 0:
-                yield Hit(score, plain(label), partial(self._choose_source, main, source.source_id),
-                          help="Show only this source")
+                yield Hit(
+                    score,
+                    plain(label),
+                    partial(self._choose_source, main, source.source_id),
+                    help="Show only this source",
+                )
         store = main.store
         for slot in store.view("", query)[:MAX_ARTICLE_HITS].tolist():
             article = store.articles[slot]
             needle = fold(query.strip())
             score = 0.9 if needle in fold(article.title) else 0.5
             # Help text is always parsed as markup, so corpus text goes in the prompt only.
-            yield Hit(score, plain(f"{article.date_text}  {article.source_name}  {article.title}"),
-                      partial(self._open_article, main, slot), help="Open this article")
+            yield Hit(
+                score,
+                plain(f"{article.date_text}  {article.source_name}  {article.title}"),
+                partial(self._open_article, main, slot),
+                help="Open this article",
+            )
 
     @staticmethod
     def _choose_source(main: MainScreen, source_id: str) -> None:

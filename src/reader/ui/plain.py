@@ -26,8 +26,15 @@ def plain(text: str, style: str | Style = "") -> Text:
     return Text(display_line(text), style=style, end="")
 
 
-def notify_plain(app: App[object], message: str, *, title: str = "",
-                 severity: SeverityLevel = "information", timeout: float | None = None) -> None:
+def notify_plain(
+    app: App[object],
+    message: str,
+    *,
+    title: str = "",
+    severity: SeverityLevel = "information",
+    timeout: float | None = None,
+) -> None:
     """A toast whose message and title are shown exactly as given (made display-safe)."""
-    app.notify(display_line(message), title=display_line(title), severity=severity,
-               timeout=timeout, markup=False)
+    app.notify(
+        display_line(message), title=display_line(title), severity=severity, timeout=timeout, markup=False
+    )

@@ -28,9 +28,16 @@ class BackgroundLoad:
     are made canonical at once; `follow_links` as for `iter_load`.
     """
 
-    def __init__(self, paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
-                 use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
-                 early: EarlyStart | None = None, follow_links: bool = False) -> None:
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        *,
+        use_cache: bool = True,
+        cache_dir: str | os.PathLike[str] | None = None,
+        early: EarlyStart | None = None,
+        follow_links: bool = False,
+    ) -> None:
         self._queue: queue.Queue[Batch | BaseException | None] = queue.Queue()
         self._cancelled = threading.Event()
         self._shown = threading.Event()
@@ -39,12 +46,25 @@ class BackgroundLoad:
         # cancelled load stops at its next batch and writes nothing).
         threading.Thread(target=self._run, args=arguments, name="reader-load").start()
 
-    def _run(self, paths: list[str], max_bytes: int, use_cache: bool,
-             cache_dir: str | os.PathLike[str] | None, early: EarlyStart | None, follow_links: bool) -> None:
+    def _run(
+        self,
+        paths: list[str],
+        max_bytes: int,
+        use_cache: bool,
+        cache_dir: str | os.PathLike[str] | None,
+        early: EarlyStart | None,
+        follow_links: bool,
+    ) -> None:
         try:
             waited = False
-            for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early,
-                                   follow_links=follow_links):
+            for batch in iter_load(
+                paths,
+                max_bytes,
+                use_cache=use_cache,
+                cache_dir=cache_dir,
+                early=early,
+                follow_links=follow_links,
+            ):
                 if not self._put(batch):
                     return  # cancelled; leaving the loop closes the load: no cache is written
                 if batch.records and not waited:

@@ -45,7 +45,17 @@ MAGIC = b"RDRCACHE"
 
 
 CONTENT_SOURCES = (
-    "body.py", "files.py", "frontmatter.py", "models.py", "records.py", "search", "text.py", "native", "loading/discovery.py", "loading/reading.py", "loading/cache_format.py",
+    "body.py",
+    "files.py",
+    "frontmatter.py",
+    "models.py",
+    "records.py",
+    "search",
+    "text.py",
+    "native",
+    "loading/discovery.py",
+    "loading/reading.py",
+    "loading/cache_format.py",
 )
 """What shapes the cached data, relative to `reader/core`: files, or folders taken whole."""
 
@@ -60,8 +70,12 @@ def _scheme_version() -> int:
     core = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for name in CONTENT_SOURCES:
         path = os.path.join(core, name)
-        files = [path] if not os.path.isdir(path) else sorted(
-            os.path.join(path, entry) for entry in os.listdir(path) if entry.endswith((".py", ".c", ".h"))
+        files = (
+            [path]
+            if not os.path.isdir(path)
+            else sorted(
+                os.path.join(path, entry) for entry in os.listdir(path) if entry.endswith((".py", ".c", ".h"))
+            )
         )
         for source_path in files:
             try:
@@ -177,7 +191,9 @@ def _bytes_of(data: bytes | npt.NDArray[Any]) -> memoryview:
     """The bytes of a section, without a copy. Arrays are made flat first: `cast` refuses
     a view with a zero in its shape, as the rows of a run with no post have (8, 0), and
     such runs are ordinary (an empty folder, a run of files that are not posts)."""
-    return memoryview(data.reshape(-1) if isinstance(data, np.ndarray) else data).cast("B")
+    if isinstance(data, np.ndarray):
+        return memoryview(np.ascontiguousarray(data).reshape(-1)).cast("B")  # type: ignore[arg-type]
+    return memoryview(data).cast("B")
 
 
 _RUN_SECTIONS = ("strings", "numbers", "texts", "offsets", "rows")
@@ -253,7 +269,9 @@ class CacheReader:
         self._sections = _Sections(handle, meta["sections"], meta_offset)
         self._chunks: list[dict[str, int]] = meta["chunks"]
         self.max_bytes = int(meta["max_bytes"])
-        self.vocabulary_keys = np.frombuffer(self._sections.get(meta["vocabulary"]), dtype="<u8").astype(np.uint64)
+        self.vocabulary_keys = np.frombuffer(self._sections.get(meta["vocabulary"]), dtype="<u8").astype(
+            np.uint64
+        )
         self.damaged = False
         """Set when `results` met a damaged run (the runs before it were fine)."""
 
@@ -345,12 +363,32 @@ def _read_result(chunk: dict[str, int], reader: _Sections) -> ReadResult:
     if np.any(np.diff(offsets) < 2) or len(texts) % 2:
         raise ValueError("text offsets are out of order")
     rows = rows.reshape(SIGNATURE_ROWS, (count + 7) // 8)
-    columns = numbers[: count * _NUMBER_FIELDS].reshape(count, _NUMBER_FIELDS).T.tolist() if count else [[]] * 4
+    columns = (
+        numbers[: count * _NUMBER_FIELDS].reshape(count, _NUMBER_FIELDS).T.tolist() if count else [[]] * 4
+    )
     end = count * _STRING_FIELDS
-    paths, identities, titles, source_ids, source_names, urls = (strings[i:end:_STRING_FIELDS] for i in range(6))
-    records = list(map(new_record, repeat(Record), zip(
-        paths, columns[0], columns[1], identities, titles, columns[2], columns[3],
-        source_ids, source_names, [url or None for url in urls], strict=True)))
+    paths, identities, titles, source_ids, source_names, urls = (
+        strings[i:end:_STRING_FIELDS] for i in range(6)
+    )
+    records = list(
+        map(
+            new_record,
+            repeat(Record),
+            zip(
+                paths,
+                columns[0],
+                columns[1],
+                identities,
+                titles,
+                columns[2],
+                columns[3],
+                source_ids,
+                source_names,
+                [url or None for url in urls],
+                strict=True,
+            ),
+        )
+    )
     problem_numbers = numbers[count * _NUMBER_FIELDS :].reshape(problem_count, 3).tolist()
     problems: list[FileProblem] = [
         FileProblem(path, size, mtime_ns, reason, bool(skipped))

@@ -43,8 +43,9 @@ def cache_directory() -> str:
     return platformdirs.user_cache_dir("reader")
 
 
-def cache_file(roots: list[str], directory: str | os.PathLike[str] | None = None,
-               follow_links: bool = False) -> str | None:
+def cache_file(
+    roots: list[str], directory: str | os.PathLike[str] | None = None, follow_links: bool = False
+) -> str | None:
     """The cache file for these corpus roots, or None when it would lie in the corpus.
 
     Keyed by the roots' real paths and by `follow_links` (the files found differ). The
@@ -114,8 +115,11 @@ def tidy(directory: str, written: str) -> None:
     now = time.time()
     try:
         with os.scandir(directory) as listing:
-            found = [(entry.name, entry.path, _lstat(entry))
-                     for entry in listing if entry.name.endswith((".tmp", ".cache"))]
+            found = [
+                (entry.name, entry.path, _lstat(entry))
+                for entry in listing
+                if entry.name.endswith((".tmp", ".cache"))
+            ]
         room = MAX_TOTAL_BYTES - os.stat(written).st_size
     except OSError:
         return

@@ -24,8 +24,9 @@ from reader.core.records import FileEntry, Problem
 POST_SUFFIXES = frozenset({".md", ".markdown", ".txt", ".html"})
 
 
-def discover(paths: Iterable[str | os.PathLike[str]], *,
-             follow_links: bool = False) -> tuple[list[FileEntry], list[Problem]]:
+def discover(
+    paths: Iterable[str | os.PathLike[str]], *, follow_links: bool = False
+) -> tuple[list[FileEntry], list[Problem]]:
     """All post files under `paths`, newest name first, plus problems met on the way.
 
     Roots are made canonical first (`canonical_roots`). Directories are walked
@@ -52,7 +53,7 @@ def canonical_roots(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     newest run and a fresh listing show every post twice. Called at each entry of a
     load: a realpath per root, never per file.
     """
-    return list(dict.fromkeys(map(_real, map(os.fspath, paths))))
+    return list(dict.fromkeys(_real(os.fspath(path)) for path in paths))
 
 
 def _real(path: str) -> str:
@@ -104,7 +105,9 @@ def _newest_first(named: list[FileEntry], folders: list[tuple[str, list[str]]]) 
     """Entries by file name, descending (Jekyll names start with the date); ties by path."""
     if not named and len(folders) == 1:  # the usual corpus: one folder, already sorted
         directory, names = folders[0]
-        return list(map(_new_entry, repeat(FileEntry), zip(map(directory.__add__, names), repeat(-1), repeat(-1))))
+        return list(
+            map(_new_entry, repeat(FileEntry), zip(map(directory.__add__, names), repeat(-1), repeat(-1)))
+        )
     given = {entry.path: entry for entry in named}
     found = dict.fromkeys(given)
     for directory, names in folders:
@@ -159,8 +162,15 @@ class _Walk:
                 files.sort(reverse=True)
                 self.folders.append((prefix, files))
 
-    def _other(self, kind: str, prefix: str, name: str, parent: str, files: list[str],
-               pending: list[tuple[str, str, os.stat_result, bool]]) -> None:
+    def _other(
+        self,
+        kind: str,
+        prefix: str,
+        name: str,
+        parent: str,
+        files: list[str],
+        pending: list[tuple[str, str, os.stat_result, bool]],
+    ) -> None:
         """Take in a listed entry other than a plain post file (`parent`: the real path of
         its folder): post files go to `files`, folders to `pending`, refusals to problems."""
         path = prefix + name
@@ -256,10 +266,10 @@ _SUFFIXES = tuple(POST_SUFFIXES)
 # "\0" or at 0) and skips hidden names. File names are candidates, in any case:
 # `is_post_name` has the last word.
 _VISIBLE_FILE = re.compile(
-    r"(?<![^\0])f([^.\0][^\0]*\.(?i:" + "|".join(re.escape(suffix[1:]) for suffix in sorted(POST_SUFFIXES)) + r"))\0"
+    r"(?<![^\0])f([^.\0][^\0]*\.(?i:"
+    + "|".join(re.escape(suffix[1:]) for suffix in sorted(POST_SUFFIXES))
+    + r"))\0"
 )
 
 
 _VISIBLE_OTHER = re.compile(r"(?<![^\0])([dlou])([^.\0][^\0]*)\0")
-
-

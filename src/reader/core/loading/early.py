@@ -100,9 +100,15 @@ class EarlyStart:
             return find(roots, follow_links)
 
 
-def start_early(paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES,
-                use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None, *,
-                one_at_a_time: bool = False, follow_links: bool = False) -> EarlyStart | None:
+def start_early(
+    paths: Iterable[str | os.PathLike[str]],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    one_at_a_time: bool = False,
+    follow_links: bool = False,
+) -> EarlyStart | None:
     """Fork the worker processes now, and have one find the files and read the newest.
 
     For the app, called before Textual is imported: finding and reading the first posts

@@ -56,7 +56,6 @@ class FileKeys:
                 self._changed.wait_for(lambda: path in self._known or self._done)
         return self._known.get(path)
 
-
     def keys_of(self, paths: list[str]) -> list[tuple[int, int] | None]:
         """`get` for many files (without a Python call per file when all are known)."""
         keys = list(map(self._known.get, paths))
@@ -81,7 +80,9 @@ class StatKeys:
 def still_valid(result: ReadResult, keys: FileKeys | StatKeys) -> ReadResult:
     """The part of a cached result whose files were found and have the same size and mtime."""
     current = keys.keys_of([record.path for record in result.records])
-    keep = [key == (record.size, record.mtime_ns) for key, record in zip(current, result.records, strict=True)]
+    keep = [
+        key == (record.size, record.mtime_ns) for key, record in zip(current, result.records, strict=True)
+    ]
     problems = [p for p in result.problems if keys.get(p[0]) == (p[1], p[2])]
     if all(keep):
         if len(problems) == len(result.problems):

@@ -40,16 +40,19 @@ def batch_of(result: ReadResult, vocabulary: Vocabulary, done: int, total: int, 
     return Batch(result.records, chunk, problems, done, total, phase)
 
 
-
-
 PARALLEL_MIN_FILES = 3000
 """Below this many files to read, worker processes cost more than they save."""
 
 
 def iter_load(
-    paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
-    use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None,
-    parallel: bool | None = None, early: EarlyStart | None = None, follow_links: bool = False,
+    paths: Iterable[str | os.PathLike[str]],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    parallel: bool | None = None,
+    early: EarlyStart | None = None,
+    follow_links: bool = False,
 ) -> Iterator[Batch]:
     """The whole progressive load as batches: the first one carries discovery problems.
 
@@ -88,8 +91,14 @@ def iter_load(
 class LoadPlan:
     """One load: which files the cache covers, reading the rest, and saving the cache."""
 
-    def __init__(self, roots: list[str], max_bytes: int, use_cache: bool,
-                 cache_dir: str | os.PathLike[str] | None, follow_links: bool = False) -> None:
+    def __init__(
+        self,
+        roots: list[str],
+        max_bytes: int,
+        use_cache: bool,
+        cache_dir: str | os.PathLike[str] | None,
+        follow_links: bool = False,
+    ) -> None:
         self.max_bytes = max_bytes
         self.total = 0
         """Files found (0 until `found`)."""
@@ -126,8 +135,11 @@ class LoadPlan:
         `reached` and `file_roots` (real paths, see `Found`) are where the cache must not go.
         """
         self._reached, self._file_roots = reached, file_roots
-        if self.cached is not None and self.location is not None \
-                and cache_place.location_is_safe(self.location, reached, file_roots):
+        if (
+            self.cached is not None
+            and self.location is not None
+            and cache_place.location_is_safe(self.location, reached, file_roots)
+        ):
             cache_place.mark_used(self.location)
         self.total = len(entries)
         covered = self._covered
@@ -230,7 +242,9 @@ class LoadPlan:
             return
         if not cache_place.location_is_safe(self.location, self._reached, self._file_roots):
             return
-        cache_format.save(self.location, cache_format.CachedCorpus(self.vocabulary.keys, self.max_bytes, self.results))
+        cache_format.save(
+            self.location, cache_format.CachedCorpus(self.vocabulary.keys, self.max_bytes, self.results)
+        )
 
 
 _starter = ThreadPoolExecutor(1, thread_name_prefix="reader-pool-start")
@@ -245,14 +259,19 @@ def start_pool() -> ParallelReader | None:
 
 
 def load_store(
-    paths: Iterable[str | os.PathLike[str]], max_bytes: int = DEFAULT_MAX_BYTES, *,
-    use_cache: bool = True, cache_dir: str | os.PathLike[str] | None = None, early: EarlyStart | None = None,
+    paths: Iterable[str | os.PathLike[str]],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    *,
+    use_cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+    early: EarlyStart | None = None,
     follow_links: bool = False,
 ) -> Store:
     """Load everything under `paths` into a new store, in one go (the CLI's path); roots
     are made canonical by `iter_load`."""
     store = Store()
-    for batch in iter_load(paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early,
-                           follow_links=follow_links):
+    for batch in iter_load(
+        paths, max_bytes, use_cache=use_cache, cache_dir=cache_dir, early=early, follow_links=follow_links
+    ):
         store.add_batch(batch)
     return store

@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -49,14 +50,18 @@ def read_post(entry: FileEntry, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Pos
     return Post(article_of(record), texts.texts()[0], record[1], record[2]), found
 
 
-def _read_guarded(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple[Record | None, list[FileProblem]]:
+def _read_guarded(
+    path: str, size: int, max_bytes: int, texts: FoldedTexts
+) -> tuple[Record | None, list[FileProblem]]:
     try:
         return _read_one(path, size, max_bytes, texts)
     except Exception as error:  # a last guard: one odd file must not stop a load
         return None, [FileProblem(path, size, 0, f"unexpected error: {type(error).__name__}", True)]
 
 
-def _read_one(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple[Record | None, list[FileProblem]]:
+def _read_one(
+    path: str, size: int, max_bytes: int, texts: FoldedTexts
+) -> tuple[Record | None, list[FileProblem]]:
     """The record and problems of one file (`size` -1 when unknown); a good file's search
     text goes to `texts`.
 
@@ -89,8 +94,9 @@ def _read_one(path: str, size: int, max_bytes: int, texts: FoldedTexts) -> tuple
     return _record(path, size, mtime_ns, head, find_url(body)), _warnings(path, size, mtime_ns, warnings)
 
 
-def _read_utf8(path: str, size: int, mtime_ns: int, data: bytes,
-               texts: FoldedTexts) -> tuple[Record, list[FileProblem]] | None:
+def _read_utf8(
+    path: str, size: int, mtime_ns: int, data: bytes, texts: FoldedTexts
+) -> tuple[Record, list[FileProblem]] | None:
     """The usual file, UTF-8 with a well-formed header, read without decoding its body: the
     C accelerator makes the search text from the bytes. None for anything else, with
     nothing added to `texts`; `_read_one` then takes the general path."""
@@ -129,7 +135,12 @@ def _read_bytes(path: str, size: int, max_bytes: int) -> tuple[bytes | None, int
     except OSError as error:
         return None, size, 0, cannot("read", error)
     if data is None and size < 0:
-        return None, size_now, mtime_ns, f"file is {megabytes(size_now)}, over the {megabytes(max_bytes)} limit"
+        return (
+            None,
+            size_now,
+            mtime_ns,
+            f"file is {megabytes(size_now)}, over the {megabytes(max_bytes)} limit",
+        )
     if data is None or len(data) > max_bytes:
         return None, size_now, mtime_ns, f"file grew past the {megabytes(max_bytes)} limit while loading"
     return data, len(data), mtime_ns, ""
@@ -139,7 +150,7 @@ Head = tuple[str, int, int, str, str]
 """A header's fields as a record keeps them: title, date (µs, UTC offset s), source id, source name."""
 
 
-def _head(path: str, mtime_ns: int, fields: dict[object, object], warnings: list[str]) -> Head:
+def _head(path: str, mtime_ns: int, fields: dict[str, Any], warnings: list[str]) -> Head:
     """Interpret header fields; anything unusable gets a fallback and a warning."""
     title = _clean(scalar_text(fields.get("title")) or "")
     if not title:

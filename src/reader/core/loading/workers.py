@@ -74,7 +74,9 @@ def _context() -> multiprocessing.context.BaseContext:
 
 def worker_count() -> int:
     """Processes worth starting: one per core, at most four."""
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)))
+    return max(
+        1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    )
 
 
 class ParallelReader:

@@ -15,11 +15,25 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEY_NAMES = {
-    "slash": "/", "question_mark": "?", "exclamation_mark": "!", "escape": "Esc",
-    "left_square_bracket": "[", "right_square_bracket": "]", "space": "Space",
-    "enter": "Enter", "pagedown": "PgDn", "pageup": "PgUp", "down": "↓", "up": "↑",
-    "home": "Home", "end": "End", "tab": "Tab", "shift+tab": "Shift+Tab", "f1": "F1",
-    "ctrl+p": "Ctrl+P", "ctrl+r": "Ctrl+R",
+    "slash": "/",
+    "question_mark": "?",
+    "exclamation_mark": "!",
+    "escape": "Esc",
+    "left_square_bracket": "[",
+    "right_square_bracket": "]",
+    "space": "Space",
+    "enter": "Enter",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "down": "↓",
+    "up": "↑",
+    "home": "Home",
+    "end": "End",
+    "tab": "Tab",
+    "shift+tab": "Shift+Tab",
+    "f1": "F1",
+    "ctrl+p": "Ctrl+P",
+    "ctrl+r": "Ctrl+R",
 }
 
 

@@ -58,7 +58,9 @@ class MainScreen(Screen[None]):
         Binding("right_square_bracket", "step_article(1)", "Next article", show=False, id="next-article"),
         Binding("space", "page_article", "Page", tooltip="Page the article down", id="page-article"),
         Binding("m", "toggle_read", "Read/unread", id="toggle-read"),
-        Binding("o", "open_link", "Open link", tooltip="Open the article's link in the browser", id="open-link"),
+        Binding(
+            "o", "open_link", "Open link", tooltip="Open the article's link in the browser", id="open-link"
+        ),
         Binding("y", "copy_link", "Copy link", show=False, tooltip="Copy the article's link", id="copy-link"),
         Binding("exclamation_mark", "show_problems", "Problems", show=False, id="show-problems"),
     ]
@@ -70,8 +72,14 @@ class MainScreen(Screen[None]):
     is_loading: reactive[bool] = reactive(False)
     """True while the corpus is still being read."""
 
-    def __init__(self, paths: Sequence[str], max_bytes: int, use_cache: bool = True,
-                 load: BackgroundLoad | None = None, follow_links: bool = False) -> None:
+    def __init__(
+        self,
+        paths: Sequence[str],
+        max_bytes: int,
+        use_cache: bool = True,
+        load: BackgroundLoad | None = None,
+        follow_links: bool = False,
+    ) -> None:
         super().__init__()
         self.paths = list(paths)
         self.follow_links = follow_links
@@ -151,7 +159,8 @@ class MainScreen(Screen[None]):
         if self._load is not None:
             self._load.cancel()
         self._load = self._early_load or BackgroundLoad(
-            self.paths, self.max_bytes, use_cache=self.use_cache, follow_links=self.follow_links)
+            self.paths, self.max_bytes, use_cache=self.use_cache, follow_links=self.follow_links
+        )
         self._early_load = None
         self.load_corpus(self._load)
 
@@ -199,7 +208,9 @@ class MainScreen(Screen[None]):
         store.add_batch(batch)
         phase = "reading" if batch.phase == "reading" else batch.phase
         # total is 0 while files are still being found (the newest cached posts come first)
-        self._progress = f"{phase} {batch.done:,}/{batch.total:,}" if batch.total else f"{phase} {batch.done:,}"
+        self._progress = (
+            f"{phase} {batch.done:,}/{batch.total:,}" if batch.total else f"{phase} {batch.done:,}"
+        )
         if batch.phase != "finding" and 0 < batch.total <= batch.done:
             self.loading_finished(store)  # everything is in; the cache is written after this
             return
@@ -217,8 +228,12 @@ class MainScreen(Screen[None]):
         self.article_list.empty_message = "No articles" if not self.search_query else "No matches"
         self.refresh_views()
         if store.skipped_count:
-            notify_plain(self.app, f"{store.skipped_count} file(s) skipped; press ! to see why.",
-                         title="Some files could not be read", severity="warning")
+            notify_plain(
+                self.app,
+                f"{store.skipped_count} file(s) skipped; press ! to see why.",
+                title="Some files could not be read",
+                severity="warning",
+            )
 
     # --- views -----------------------------------------------------------------------
 
@@ -237,8 +252,11 @@ class MainScreen(Screen[None]):
         if keep is None:
             keep = self.open_slot
         self.article_list.empty_message = (
-            "Loading…" if self.is_loading and not len(slots)
-            else f"No matches for “{display_line(query)}”" if terms else "No articles"
+            "Loading…"
+            if self.is_loading and not len(slots)
+            else f"No matches for “{display_line(query)}”"
+            if terms
+            else "No articles"
         )
         self.article_list.show(slots, keep_slot=keep, terms=terms)
         self.update_status()
@@ -287,8 +305,10 @@ class MainScreen(Screen[None]):
     def _sync_bindings(self) -> None:
         """Refresh the footer only when what `check_action` answers changed: the footer
         rebuilds all its keys on a refresh (~25 ms), and highlights move on every batch."""
-        state = (bool(query_terms(self.search_query)),
-                 self.open_slot is not None or self.article_list.highlighted_slot is not None)
+        state = (
+            bool(query_terms(self.search_query)),
+            self.open_slot is not None or self.article_list.highlighted_slot is not None,
+        )
         if state != self._binding_state:
             self._binding_state = state
             self.refresh_bindings()
@@ -386,8 +406,9 @@ class MainScreen(Screen[None]):
         self.search_query = previous_query
         self.schedule_search(0)
         if previous_slot is not None:
-            self.article_list.show(self.article_list.slots, keep_slot=previous_slot,
-                                   terms=query_terms(previous_query))
+            self.article_list.show(
+                self.article_list.slots, keep_slot=previous_slot, terms=query_terms(previous_query)
+            )
         self.article_list.focus()
 
     def action_back(self) -> None:

@@ -98,8 +98,10 @@ class ProblemList(ScrollView, can_focus=True):
         path, reason, skipped = self.rows[self.shown[row]]
         current = Style(reverse=True) if row == self.cursor and self.has_focus else Style()
         if part == 0:
-            kind = Segment("skipped  " if skipped else "warning  ",
-                           Style(bold=True, color="red") if skipped else Style(color="yellow"))
+            kind = Segment(
+                "skipped  " if skipped else "warning  ",
+                Style(bold=True, color="red") if skipped else Style(color="yellow"),
+            )
             segments = [kind, Segment(_tail(path, width - kind.cell_length), Style(bold=True) + current)]
         else:
             segments = [Segment(" " * 9), Segment(reason, current)]

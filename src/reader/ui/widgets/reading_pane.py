@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.containers import Lines
 from rich.segment import Segment
 from rich.text import Text
 from textual.binding import Binding
@@ -56,7 +57,7 @@ Links are numbered `[1]` and listed at the end; **o** opens the article's own li
         super().__init__(id=id)
         self.rendered: RenderedArticle | None = None
         """What is shown; None shows the placeholder."""
-        self._lines: list[Text] = PLACEHOLDER.split("\n")
+        self._lines: list[Text] | Lines = PLACEHOLDER.split("\n")
         self._strips: dict[int, Strip] = {}
 
     def show(self, rendered: RenderedArticle | None, keep_position: bool = False) -> None:
@@ -103,8 +104,10 @@ Links are numbered `[1]` and listed at the end; **o** opens the article's own li
         lines = self.hit_lines
         if not lines:
             return None
-        index = (self.hit_index + direction) % len(lines) if self.hit_index >= 0 else (
-            0 if direction > 0 else len(lines) - 1
+        index = (
+            (self.hit_index + direction) % len(lines)
+            if self.hit_index >= 0
+            else (0 if direction > 0 else len(lines) - 1)
         )
         self.hit_index = index
         target = max(lines[index] - self.size.height // 3, 0)

@@ -46,7 +46,9 @@ so `５Ｇ` finds `5G`. **Enter** keeps the results, **Esc** cancels,
         if not self.history:
             return
         self._history_position = max(0, min(self._history_position + step, len(self.history)))
-        self.value = self.history[self._history_position] if self._history_position < len(self.history) else ""
+        self.value = (
+            self.history[self._history_position] if self._history_position < len(self.history) else ""
+        )
         self.cursor_position = len(self.value)
 
     def action_cancel(self) -> None:
