@@ -92,11 +92,12 @@ async def test_search_escape_restores_previous_selection_and_history() -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         main = app.main_screen
-        await pilot.press("j", "j")
-        selected = main.article_list.highlighted_slot
         await pilot.press("slash", *"压舱石", "enter")
         await settle(pilot)
         assert len(main.article_list.slots) == 3
+        await pilot.press("j", "j")  # the last of the three, not where a new list would start
+        selected = main.article_list.highlighted_slot
+        assert selected == int(main.article_list.slots[2])
         await pilot.press("slash", "ctrl+a", "ctrl+k", *"zzz没有")
         await settle(pilot)
         assert len(main.article_list.slots) == 0
@@ -104,12 +105,12 @@ async def test_search_escape_restores_previous_selection_and_history() -> None:
         await pilot.press("escape")
         await settle(pilot)
         assert main.search_query == "压舱石"
+        assert main.article_list.highlighted_slot == selected  # the selection is back
         await pilot.press("escape")  # clears the kept search
         await settle(pilot)
         assert len(main.article_list.slots) == 5
         await pilot.press("slash", "up")
         assert main.search_box.value == "压舱石"
-        assert selected is not None
 
 
 async def test_full_width_and_multiword_search_in_app() -> None:

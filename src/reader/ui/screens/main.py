@@ -99,6 +99,8 @@ class MainScreen(Screen[None]):
         self._last_refresh = 0.0
         self._search_timer: Timer | None = None
         self._before_search: tuple[str, int | None] | None = None
+        self._restore_slot: int | None = None
+        """The article to highlight once the next result shows (Esc in the search box)."""
         self._load_started = 0.0
         self._hit_status = ""
 
@@ -248,7 +250,8 @@ class MainScreen(Screen[None]):
 
     def show_slots(self, slots: SlotArray, query: str) -> None:
         terms = query_terms(query)
-        keep = self.article_list.highlighted_slot
+        keep = self._restore_slot if self._restore_slot is not None else self.article_list.highlighted_slot
+        self._restore_slot = None
         if keep is None:
             keep = self.open_slot
         self.article_list.empty_message = (
@@ -403,12 +406,10 @@ class MainScreen(Screen[None]):
         self._before_search = None
         self.search_box.value = previous_query
         self.search_box.set_class(bool(previous_query), "-active")
+        # The earlier result comes back from a search worker: it keeps this highlight.
+        self._restore_slot = previous_slot
         self.search_query = previous_query
         self.schedule_search(0)
-        if previous_slot is not None:
-            self.article_list.show(
-                self.article_list.slots, keep_slot=previous_slot, terms=query_terms(previous_query)
-            )
         self.article_list.focus()
 
     def action_back(self) -> None:
