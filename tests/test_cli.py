@@ -63,18 +63,23 @@ def test_check_lists_every_hostile_file_safely(
 
 
 def test_check_without_python_import_of_textual(hostile: tuple[Path, dict[str, str]]) -> None:
-    """Once through a real process: `python -m reader --check`, its bytes and exit code."""
+    """Once through a real process: `python -m reader --check`, its bytes and exit code, and
+    every module it imported (`-X importtime` lists them on stderr): never Textual."""
     root, expected = hostile
     env = {**os.environ, "PYTHONPATH": str(REPOSITORY / "src"), "PYTHONIOENCODING": "utf-8"}
     done = subprocess.run(
-        [sys.executable, "-m", "reader", "--check", "--no-cache", str(root)],
+        [sys.executable, "-X", "importtime", "-m", "reader", "--check", "--no-cache", str(root)],
         capture_output=True,
         env=env,
         timeout=120,
         check=False,
     )
     assert done.returncode == 1, done.stderr.decode(errors="replace")
-    assert done.stderr == b""
+    timings = done.stderr.decode().splitlines()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in timings if line.startswith("import time:")}
+    assert {"reader.cli", "reader.core.store"} <= imported  # the list is complete enough to trust
+    assert not [name for name in imported if name.split(".")[0] == "textual"]
+    assert [line for line in timings if not line.startswith("import time:")] == []  # nothing else
     out = done.stdout
     for byte in (b"\x1b", b"\x07", b"\x9b", b"\xc2\x9b", b"\xe2\x80\xae", b"\xe2\x81\xa6"):
         assert byte not in out
@@ -84,7 +89,7 @@ def test_check_without_python_import_of_textual(hostile: tuple[Path, dict[str, s
         assert f"{visible_controls(str(root / name))}: skipped: " in text
 
 
-def test_check_shows_odd_file_names_visibly(
+def test_search_shows_odd_file_names_visibly(
     hostile: tuple[Path, dict[str, str]],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -163,6 +168,8 @@ def test_search_sample_data(query: str, count: int, capsys: pytest.CaptureFixtur
         date, source, title, path = line.split("\t")
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", date) and source and title
         assert Path(path).is_file()
+    dates = [line.split("\t")[0] for line in lines]
+    assert dates == sorted(dates, reverse=True)  # newest first
 
 
 def test_search_both_words_finds_the_xinhua_post(capsys: pytest.CaptureFixture[str]) -> None:

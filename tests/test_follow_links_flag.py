@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from reader import cli
 from reader.cli import main, make_app
+from reader.core.loading import early
 from reader.ui.app import ReaderApp
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
@@ -48,8 +51,23 @@ async def test_the_app_and_its_reload_keep_following(linked: Path) -> None:
         assert app.main_screen.store.article_count == 5
 
 
-async def test_make_app_passes_it_to_the_early_load(linked: Path) -> None:
+@pytest.mark.parametrize("forked", [True, False], ids=["with-early-start", "without"])
+async def test_make_app_passes_it_to_the_early_load(
+    linked: Path, forked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both ways the load started before the app finds files: workers forked by
+    # `start_early` (they find the files), or, where it declines, the load's own thread.
+    monkeypatch.setattr(early.threading, "active_count", lambda: 1 if forked else 2)
+    monkeypatch.setattr(early, "worker_count", lambda: 2)
+    started: list[early.EarlyStart | None] = []
+
+    def start_early(*args: Any, **kwargs: Any) -> early.EarlyStart | None:
+        started.append(early.start_early(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(cli, "start_early", start_early)
     app = make_app([str(linked)], use_cache=False, follow_links=True)
+    assert len(started) == 1 and (started[0] is not None) == forked
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         assert app.main_screen.store.article_count == 5

@@ -12,7 +12,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from textual.command import CommandPalette
+from textual.command import CommandList, CommandPalette
 
 from reader.core.models import record_of
 from reader.core.text import clean_line, visible_controls
@@ -135,15 +135,16 @@ async def test_open_link_refuses_non_web_urls(hostile_root: Path, browser_calls:
             await pilot.press("o")
             await pilot.pause()
             assert browser_calls == []
-            assert any("Refused" in text for text in notification_texts(app))
+            # each refusal is said, naming the link refused
+            assert notification_texts(app)[-1] == f" Refused to open a non-web link: {url}"
         # The loader cleans autolinks: the escape-in-url article opens without its escapes.
         escaped = slot_named(main, "hostile-escape-in-url.md")
         main.open_article(escaped)
         await pilot.press("o")
         await pilot.pause()
         urls = [argv[-1] for argv in browser_calls]
-        assert urls and all(url.startswith(("http://", "https://")) for url in urls)
-        assert not any(unsafe_characters(url) for url in urls)
+        assert urls == [main.store.articles[escaped].url]
+        assert urls[0].startswith("http://evil.example/") and not unsafe_characters(urls[0])
         assert app.is_running
 
 
@@ -160,6 +161,9 @@ async def test_refusal_notice_is_terminal_safe(hostile_root: Path, browser_calls
         await pilot.press("o")
         await pilot.pause()
         assert browser_calls == []
+        # the refusal is shown, naming the link by what can be shown of it, and nothing more
+        refusals = [text for text in notification_texts(app) if "Refused" in text]
+        assert refusals == [" Refused a link with hidden or blank characters: ]0;xhttp://a"]
         for text in notification_texts(app):
             assert not unsafe_characters(text)
 
@@ -169,16 +173,43 @@ async def test_search_and_palette_with_markup_queries(hostile_root: Path) -> Non
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         main = app.main_screen
-        for query in ("[/]", "[@click=app.quit]x[/]", "\x1b[31m", "来源是标记"):
+        kinds = (
+            "rich-markup-title",
+            "markup-source",
+            "closing-markup-title",
+            "click-markup-title",
+            "ansi-escapes",
+        )
+        slot_of = {kind: slot_named(main, f"hostile-{kind}.md") for kind in kinds}
+        source = slot_of["markup-source"]
+        markup = kinds[:4]
+        for query, names in (
+            ("[/]", markup),  # a query is text: "[/]" finds the posts holding it
+            ("[@click=app.quit]x[/]", ("click-markup-title",)),
+            ("\x1b[31m", ("ansi-escapes",)),  # the escape is dropped, "[31m" is searched
+            ("来源是标记", ("markup-source",)),
+        ):
             main.search_box.value = query
             await settle(pilot)
-            assert app.is_running
+            assert app.is_running and main.search_query == query
+            listed = main.article_list.slots.tolist()
+            assert sorted(listed) == sorted(slot_of[name] for name in names)
+            assert listed == main.store.view(query=query).tolist()
+        assert main.article_list.slots.tolist() == [source]
         main.search_box.value = ""
         await settle(pilot)
+        assert len(main.article_list.slots) == main.store.article_count
         app.action_command_palette()
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
         await pilot.press(*"来源是标记")
         await pilot.pause(0.5)
         await settle(pilot)
+        prompts = [str(option.prompt) for option in app.screen.query_one(CommandList).options]
+        assert any("来源是标记" in prompt and "[/]坏来源[@click=app.quit]" in prompt for prompt in prompts), (
+            prompts
+        )
+        await pilot.press("enter")  # the article hit is the best: it opens
+        await settle(pilot)
+        assert app.screen is main and main.open_slot == source
         assert app.is_running and app.return_code is None

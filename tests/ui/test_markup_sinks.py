@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import pytest
+from textual.command import CommandList
 from textual.widgets._toast import Toast
 
 from reader.ui.app import ReaderApp
@@ -120,6 +121,10 @@ async def test_every_sink_shows_payloads_as_text(
         for key in "var":
             await pilot.press(key)
         await pilot.pause(0.3)
+        prompts = [str(option.prompt) for option in app.screen.query_one(CommandList).options]
+        # sources and articles listed, their payloads as typed
+        assert any(prompt.startswith("Source: [$var] (1)") for prompt in prompts), prompts
+        assert any(all(payload in prompt for payload in PAYLOADS) for prompt in prompts), prompts
         assert_no_payload_acts(app)
         await pilot.press("escape")
         await pilot.pause()
