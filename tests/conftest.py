@@ -1,4 +1,4 @@
-"""Shared fixtures: isolate every test from the user's cache and pin the timezone."""
+"""Shared fixtures: isolate every test from the user's cache and state, and pin the timezone."""
 
 from __future__ import annotations
 
@@ -15,8 +15,9 @@ if str(REPO) not in sys.path:  # so tests can `import benchmarks.corpus`
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the real cache; local time is China time everywhere."""
+    """No test reads or writes the real cache or state; local time is China time everywhere."""
     monkeypatch.setenv("READER_CACHE_DIR", str(tmp_path_factory.mktemp("reader-cache")))
+    monkeypatch.setenv("READER_STATE_DIR", str(tmp_path_factory.mktemp("reader-state")))
     monkeypatch.setenv("TZ", "Asia/Shanghai")
     time.tzset()
 

@@ -1,9 +1,10 @@
 """The C search text (`FoldedTexts.add_post`) is exactly the Python path's, or declines.
 
-For a body it accepts, C must give fold(prefix + search_body(body)) and the span of
-find_url(body); for anything else it must decline and add nothing, so the loader can take
-the Python path. Checked on the sample posts, a generated corpus with hostile files, the
-spellings and generated text of `tests/body_inputs.py`, and whole loads with and without C.
+For a body it accepts, C must give fold(prefix + search_body(body)), the span of
+find_url(body) and so the same identity for a post without a URL; for anything else it
+must decline and add nothing, so the loader can take the Python path. Checked on the
+sample posts, a generated corpus with hostile files, the spellings and generated text of
+`tests/body_inputs.py`, and whole loads with and without C.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from reader.core import accel
 from reader.core.body import find_url, search_body
 from reader.core.frontmatter import split_utf8_front_matter
 from reader.core.loading import discovery, reading
-from reader.core.search import FoldedTexts
+from reader.core.search import FoldedTexts, text_identity, units_of
 from reader.core.text import fold
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "sample_data"
@@ -35,19 +36,23 @@ def _needs_the_accelerator() -> None:
     require_accelerator()
 
 
-def c_result(body: bytes, prefix: str = PREFIX) -> tuple[str, str | None] | None:
-    """(folded text, URL) from C, or None when it declines (and then added nothing)."""
+def c_result(body: bytes, prefix: str = PREFIX) -> tuple[str, str | None, str] | None:
+    """(folded text, URL, text identity) from C, or None when it declines (and then
+    added nothing)."""
     texts = FoldedTexts()
     span = texts.add_post(prefix, body)
     if span is None:
         assert len(texts) == 0
         return None
     start, end = span
-    return texts.texts()[0], body[start:end].decode() if start >= 0 else None
+    units, offsets = texts.finish()
+    identity = text_identity(units[: offsets[1] // 2 - 1])
+    return texts.texts()[0], body[start:end].decode() if start >= 0 else None, identity
 
 
-def python_result(body: str, prefix: str = PREFIX) -> tuple[str, str | None]:
-    return fold(prefix + search_body(body)), find_url(body)
+def python_result(body: str, prefix: str = PREFIX) -> tuple[str, str | None, str]:
+    folded = fold(prefix + search_body(body))
+    return folded, find_url(body), text_identity(units_of(folded))
 
 
 def accepted_and_same(body: str, prefix: str = PREFIX) -> bool:
@@ -217,6 +222,9 @@ def test_a_load_is_the_same_with_and_without_c(tmp_path: Path, monkeypatch: pyte
     assert not FoldedTexts().native
     assert load_everything(tmp_path) == with_c
     assert len(with_c[0]) > 400
+    records = with_c[0]
+    assert isinstance(records, list)  # compared above: identities made from the text, not only URLs
+    assert sum(record.identity.startswith("text:") for record in records) > 10
 
 
 def test_texts_grow_past_the_first_buffer() -> None:

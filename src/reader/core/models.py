@@ -30,7 +30,8 @@ class Article:
     """One post as the list and the search know it; the body is re-read when opened."""
 
     identity: str
-    """The canonical URL from the body's autolink, else the file path; duplicates share it."""
+    """The canonical URL from the body's autolink, else a hash of the post's folded search
+    text (`search.text_identity`), never the path; duplicates share it."""
     path: str
     """The file this article came from (the newest file when several share the identity)."""
     title: str

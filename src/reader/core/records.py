@@ -39,7 +39,8 @@ class Record(NamedTuple):
     """File size in bytes when read (with `mtime_ns`, the cache's key for the file)."""
     mtime_ns: int
     identity: str
-    """The canonical URL, else the path: files sharing it are one article."""
+    """The canonical URL, else a hash of the post's folded search text ("text:…",
+    `search.text_identity`): files sharing it are one article, and marks are kept by it."""
     title: str
     micros: int
     """Publication time in µs since the epoch."""

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from reader.core.body import find_url, search_body
 from reader.core.files import NotRegularFile, cannot, decode, megabytes, read_regular_file
@@ -33,7 +34,16 @@ from reader.core.frontmatter import (
 )
 from reader.core.models import Post, article_of, date_fields
 from reader.core.records import FileEntry, FileProblem, Problem, ReadResult, Record, Task
-from reader.core.search import SEPARATOR, FoldedTexts, Vocabulary, choose_vocabulary, signatures, text_of
+from reader.core.search import (
+    SEPARATOR,
+    FoldedTexts,
+    Units,
+    Vocabulary,
+    choose_vocabulary,
+    signatures,
+    text_identity,
+    text_of,
+)
 from reader.core.text import clean_line
 
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -47,7 +57,9 @@ def read_post(entry: FileEntry, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[Pos
     found = [Problem(path, reason, skipped) for path, _, _, reason, skipped in problems]
     if record is None:
         return None, found
-    return Post(article_of(record), texts.texts()[0], record[1], record[2]), found
+    units, offsets = texts.finish()
+    record = _with_identities([record], units, offsets)[0]
+    return Post(article_of(record), text_of(units), record[1], record[2]), found
 
 
 def _read_guarded(
@@ -206,11 +218,26 @@ def _search_prefix(head: Head) -> str:
 
 
 def _record(path: str, size: int, mtime_ns: int, head: Head, url: str | None) -> Record:
-    """The record of a file from its header fields and the URL found in its body."""
+    """The record of a file from its header fields and the URL found in its body.
+
+    Its identity is the URL; without one it is left "" here, for `_with_identities` to
+    fill in from the post's folded text once the run's texts are finished.
+    """
     if url is not None:
         url = _clean(url) or None
     title, micros, offset, source_id, source_name = head
-    return Record(path, size, mtime_ns, url or path, title, micros, offset, source_id, source_name, url)
+    return Record(path, size, mtime_ns, url or "", title, micros, offset, source_id, source_name, url)
+
+
+def _with_identities(records: list[Record], units: Units, offsets: npt.NDArray[np.int64]) -> list[Record]:
+    """`records` (whose texts are `units` at `offsets`, in order) with the identity of
+    each one without a URL made from its folded search text (`text_identity`): the same
+    text on the C and the Python path, so the same identity."""
+    for number, record in enumerate(records):
+        if record[9] is None:
+            start, end = int(offsets[number]) // 2, int(offsets[number + 1]) // 2 - 1
+            records[number] = record._replace(identity=text_identity(units[start:end]))
+    return records
 
 
 def _clean(text: str) -> str:
@@ -233,6 +260,7 @@ def read_files(task: Task, max_bytes: int, vocabulary: Vocabulary | None) -> Rea
             result.records.append(record)
         result.problems.extend(problems)
     units, result.offsets = texts.finish()
+    _with_identities(result.records, units, result.offsets)
     result.texts = units.tobytes()
     if vocabulary is not None:
         result.rows = signatures(units, result.offsets, vocabulary)

@@ -14,7 +14,8 @@ always exactly that of a plain scan. The modules, each using only those above it
   builders, numpy and C (`native/signatures.c`, through `accel`);
 - `index`: `SearchIndex`, the query engine;
 - `folded_texts`: `FoldedTexts`, the search texts of posts as the loader reads them
-  (C from raw UTF-8 when it can, `native/search_text.c`).
+  (C from raw UTF-8 when it can, `native/search_text.c`); `text_identity`, the identity
+  of a post without a URL.
 
 Texts are kept as one UTF-16-LE byte string per `Chunk` (as a loader batch or the cache
 delivers them) with byte offsets, never as one `str` per article: chunks move between
@@ -27,7 +28,7 @@ Deliberately not here: ranking (results are shown newest first), query syntax be
 from __future__ import annotations
 
 from reader.core.search.chunks import Chunk, build_chunk, signatures
-from reader.core.search.folded_texts import FoldedTexts
+from reader.core.search.folded_texts import FoldedTexts, text_identity
 from reader.core.search.folding import (
     MAX_SEARCH_UNITS,
     SEPARATOR,
@@ -70,6 +71,7 @@ __all__ = [
     "fold_tables",
     "make_vocabulary",
     "signatures",
+    "text_identity",
     "text_of",
     "text_offsets",
     "units_of",

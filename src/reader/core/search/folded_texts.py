@@ -6,7 +6,8 @@ Loading spends most of its time here: turning each body into search text
 and finds its URL on the way; when C declines (see `native/search_text.c`) or is not
 built, the caller takes the Python path and hands over the text with `add`. Both give
 the same texts (`tests/core/test_search_text.py`), each cut to its first
-`MAX_SEARCH_UNITS` units here, the one place every path goes through.
+`MAX_SEARCH_UNITS` units here, the one place every path goes through. A post without a
+URL is known by a hash of its folded text (`text_identity`), the same on both paths.
 
 Deliberately not here: what is searched (the loader decides), the index (`index.py`).
 """
@@ -14,6 +15,7 @@ Deliberately not here: what is searched (the loader decides), the index (`index.
 from __future__ import annotations
 
 import ctypes
+import hashlib
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +30,18 @@ from reader.core.search.folding import (
     text_of,
     text_offsets,
 )
+
+IDENTITY_PREFIX = "text:"
+"""Starts the identity of a post known by its text (a URL or a path never does)."""
+
+
+def text_identity(units: Units) -> str:
+    """The identity of a post without a URL: a hash of its folded search text (title,
+    source name, body), so one post under two file names is one article and a renamed
+    file keeps its marks. Stable across versions while folding and `search_body` are
+    (`tests/core/test_identity.py` pins one); the same units give it on any machine."""
+    data = units.astype("<u2", copy=False).tobytes()
+    return IDENTITY_PREFIX + hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 class FoldedTexts:
