@@ -8,6 +8,8 @@ same identity (canonical URL) replaces an earlier one when it is newer: the old 
 marked dead and the duplicate is counted. Views (a source, a search) are numpy arrays of
 slots in display order, so 100k rows filter and sort in milliseconds. A source is shown
 under the name most of its live posts give (`tags`), so one odd file cannot rename it.
+A file read again (changed on disk) replaces its earlier read, and a removed file leaves:
+the old slot dies and its problems go (`remove_paths`, `add_batch`); slots are never reused.
 
 The store is driven by one thread (the UI's); loaders hand it finished batches.
 Deliberately not here: reading files (`loader.py`) or drawing anything.
@@ -15,6 +17,7 @@ Deliberately not here: reading files (`loader.py`) or drawing anything.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import repeat
@@ -97,33 +100,56 @@ class Store:
         """Per source number: how many live posts give each display name (first seen first)."""
         self._source_number: dict[str, int] = {}
         self._by_identity: dict[str, int] = {}
+        self._copies: dict[str, list[int]] = {}
+        """Per identity held by more than one file: the slots of those files (see `_retire`)."""
+        self._by_path: dict[str, int] | None = None
+        """The slot of each file's latest read (live, or dead as a duplicate); made when
+        first needed (`_path_index`): a load never reads a file twice, and keeping it
+        during one would cost half as much again as adding its batches."""
+        self._problem_paths: set[str] = set()
         self._order: SlotArray | None = None
 
     # --- adding ----------------------------------------------------------------------
 
     def add_batch(self, batch: Batch) -> None:
-        """Add what one step of a load produced (see `loader.iter_load`)."""
-        self.add_records(batch.records, batch.chunk, batch.problems)
+        """Add what one step of a load produced (see `loader.iter_load`), or a re-read of
+        changed files (`plan.iter_changes`, phase "changes"): a file already here is then
+        replaced, its old slot dead and its old problems gone (identity rules as for any
+        other file). So is one in any batch after the first re-read or removal."""
+        self.add_records(batch.records, batch.chunk, batch.problems, replacing=batch.phase == "changes")
 
     def add(self, posts: list[Post], problems: Iterable[Problem] = ()) -> None:
         """Add posts given as objects (folded search text), e.g. built by hand."""
         if posts:
             self.index.add([post.search_text for post in posts])
-        self._add_records([record_of(p.article, p.size, p.mtime_ns) for p in posts], problems)
+        self._add_records([record_of(p.article, p.size, p.mtime_ns) for p in posts], problems, True)
 
     def add_records(
-        self, records: list[Record], chunk: Chunk | None, problems: Iterable[Problem] = ()
+        self,
+        records: list[Record],
+        chunk: Chunk | None,
+        problems: Iterable[Problem] = (),
+        *,
+        replacing: bool = False,
     ) -> None:
-        """Add a loader's records with their chunk of search texts (None if no records)."""
+        """Add a loader's records with their chunk of search texts (None if no records);
+        `replacing`: they may be files already here, read again (see `add_batch`)."""
         if records:
             if chunk is None or chunk.count != len(records):
                 raise ValueError("a chunk must hold the records' texts")
             self.index.add_chunk(chunk)
-        self._add_records(records, problems)
+        self._add_records(records, problems, replacing)
 
-    def _add_records(self, records: list[Record], problems: Iterable[Problem]) -> None:
+    def _add_records(self, records: list[Record], problems: Iterable[Problem], replacing: bool) -> None:
+        problems = list(problems)
+        by_path = self._path_index() if replacing else self._by_path
+        voted = self._forget_reread(by_path, records, problems) if by_path is not None else set()
         self.problems.extend(problems)
+        self._problem_paths.update([problem.path for problem in problems])
         if not records:
+            if voted:
+                self._name_sources(voted)
+                self._order = None
             return
         first = len(self._records)
         count = len(records)
@@ -133,7 +159,7 @@ class Store:
         self._micros.extend(map(itemgetter(5), records))
         numbers = self._source_numbers(records)
         self._source.extend(numbers)
-        voted = self._vote(Counter(zip(numbers, map(itemgetter(8), records), strict=True)))
+        voted |= self._vote(Counter(zip(numbers, map(itemgetter(8), records), strict=True)))
         # Whole batches at C speed when no identity repeats (the usual case), else one by one.
         identities = list(map(itemgetter(3), records))
         known = self._by_identity
@@ -145,6 +171,11 @@ class Store:
                 if dead is not None:
                     self._alive.data[dead] = False
                     voted |= self._vote(Counter([(int(self._source.data[dead]), self._records[dead][8])]), -1)
+        if by_path is not None:
+            before = len(by_path)
+            by_path.update(zip(map(itemgetter(0), records), range(first, first + count), strict=True))
+            if len(by_path) - before != count:  # a path twice in one batch: its last read wins
+                voted |= self._retire_repeats(by_path, records, first)
         self._name_sources(voted)
         self._order = None
 
@@ -180,6 +211,7 @@ class Store:
             self._by_identity[identity] = slot
             return None
         self.duplicates += 1
+        self._copies.setdefault(identity, [previous]).append(slot)
         older = self._records[previous]
         if (record[5], record[0]) <= (older[5], older[0]):
             return slot
@@ -196,6 +228,121 @@ class Store:
             self._source_names.append(record[8])
             self._name_votes.append(Counter())
         return number
+
+    # --- updating: files changed or removed on disk -----------------------------------
+
+    def remove_paths(self, paths: Iterable[str], *, folders: Iterable[str] = ()) -> list[int]:
+        """Forget files gone from disk: their articles leave every view, count and search,
+        and their problems leave `problems`. `folders` removes everything below each folder
+        (one pass over the paths). Returns the slots that were live and are not any more,
+        in slot order (a copy of the same article in another file comes back instead).
+        Unknown paths are ignored."""
+        by_path = self._path_index()
+        gone = set(paths)
+        prefixes = tuple(os.path.join(folder, "") for folder in folders)
+        if prefixes:
+            gone.update([path for path in by_path if path.startswith(prefixes)])
+            gone.update([path for path in self._problem_paths if path.startswith(prefixes)])
+        alive = self._alive.data
+        was_live = [slot for path in gone if (slot := by_path.get(path)) is not None and alive[slot]]
+        voted = self._forget(by_path, gone)
+        if voted:
+            self._name_sources(voted)
+            self._order = None
+        return sorted(slot for slot in was_live if not alive[slot])
+
+    def slot_of_path(self, path: str) -> int | None:
+        """The slot of the latest read of the file at `path` (live, or dead as a duplicate;
+        see `is_alive`), None if the file is not loaded."""
+        return self._path_index().get(path)
+
+    def is_alive(self, slot: int) -> bool:
+        """Whether a slot is listed: not replaced by a newer read, a duplicate or a removal."""
+        return bool(self._alive.data[slot])
+
+    def _path_index(self) -> dict[str, int]:
+        """`_by_path`, made from the records when first asked for (~10 ms at 100k)."""
+        if self._by_path is None:
+            self._by_path = dict(
+                zip(map(itemgetter(0), self._records), range(len(self._records)), strict=True)
+            )
+        return self._by_path
+
+    def _forget_reread(
+        self, by_path: dict[str, int], records: list[Record], problems: list[Problem]
+    ) -> set[int]:
+        """Before adding a batch: what an earlier read of the same files left (their records
+        die, their problems go), since a batch has the latest word on every file in it.
+        Two set checks when nothing is read again."""
+        paths = list(map(itemgetter(0), records))
+        paths += [problem.path for problem in problems]
+        if by_path.keys().isdisjoint(paths) and self._problem_paths.isdisjoint(paths):
+            return set()
+        return self._forget(by_path, set(paths))
+
+    def _forget(self, by_path: dict[str, int], paths: set[str]) -> set[int]:
+        """Retire the slots of `paths` and drop their problems; returns the sources touched."""
+        voted = self._retire_all([slot for path in paths if (slot := by_path.pop(path, None)) is not None])
+        if not self._problem_paths.isdisjoint(paths):
+            self.problems[:] = [problem for problem in self.problems if problem.path not in paths]
+            self._problem_paths.difference_update(paths)
+        return voted
+
+    def _retire_all(self, slots: list[int]) -> set[int]:
+        """`_retire` of many slots (a folder of 100k moved away: ~0.1 s): those whose
+        identity no other file shares, at numpy and Counter speed."""
+        records, copies, by_identity = self._records, self._copies, self._by_identity
+        shared = [slot for slot in slots if records[slot][3] in copies] if copies else []
+        if shared:
+            slots = [slot for slot in slots if records[slot][3] not in copies]
+        live = np.array(slots, dtype=np.int64)
+        live = live[self._alive.data[live]]
+        self._alive.data[live] = False
+        numbers = self._source.data[live].tolist()
+        voted = self._vote(
+            Counter(zip(numbers, [records[slot][8] for slot in live.tolist()], strict=True)), -1
+        )
+        for slot in slots:
+            identity = records[slot][3]
+            if by_identity.get(identity) == slot:
+                del by_identity[identity]
+        for slot in shared:
+            voted |= self._retire(slot)
+        return voted
+
+    def _retire(self, slot: int) -> set[int]:
+        """A file's slot stops counting (the file was re-read or removed); when it held its
+        identity and other files share it, the best of them (`_claim_identity`'s rule:
+        newest date, then greatest path) becomes live again. Returns the sources touched."""
+        records = self._records
+        identity = records[slot][3]
+        voted: set[int] = set()
+        if self._alive.data[slot]:
+            self._alive.data[slot] = False
+            voted = self._vote(Counter([(int(self._source.data[slot]), records[slot][8])]), -1)
+        copies = self._copies.get(identity)
+        if copies is None:
+            if self._by_identity.get(identity) == slot:
+                del self._by_identity[identity]
+            return voted
+        copies.remove(slot)
+        self.duplicates -= 1
+        if self._by_identity.get(identity) == slot:
+            best = max(copies, key=lambda copy: (records[copy][5], records[copy][0]))
+            self._by_identity[identity] = best
+            self._alive.data[best] = True
+            voted |= self._vote(Counter([(int(self._source.data[best]), records[best][8])]))
+        if len(copies) == 1:
+            del self._copies[identity]
+        return voted
+
+    def _retire_repeats(self, last: dict[str, int], records: list[Record], first: int) -> set[int]:
+        """Within one batch, earlier reads of a file read again later in it retire."""
+        voted: set[int] = set()
+        for slot, record in enumerate(records, first):
+            if last[record[0]] != slot:
+                voted |= self._retire(slot)
+        return voted
 
     # --- reading ---------------------------------------------------------------------
 

@@ -247,6 +247,77 @@ class LoadPlan:
         )
 
 
+def iter_changes(
+    paths: Iterable[str],
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    vocabulary: Vocabulary | None = None,
+    *,
+    parallel: bool | None = None,
+) -> Iterator[Batch]:
+    """Read files added or changed on disk (see `watch.CorpusWatcher`) as batches of at
+    most `BATCH_SIZE` files, phase "changes", each ready for `Store.add_batch` (which
+    replaces a file already there). Runs anywhere but the UI thread.
+
+    `vocabulary` is the store's (`store.index.vocabulary`), so the rows fit its index;
+    None (an empty store) chooses one from the first batch, as a load does. With
+    `PARALLEL_MIN_FILES` or more (or `parallel`), worker processes read them, else this
+    thread does. Every path gets an answer, as in a load: a file gone meanwhile is a
+    problem ("file vanished while loading"). Removed files are not read: give them to
+    `Store.remove_paths`. Half-written files are the watcher's business (it holds them
+    back until they settle); a file still broken when read is recorded as a problem like
+    any other, and replaced when it changes again.
+    """
+    wanted = list(dict.fromkeys(paths))
+    tasks: list[Task] = [
+        [(path, -1, -1) for path in wanted[start : start + BATCH_SIZE]]
+        for start in range(0, len(wanted), BATCH_SIZE)
+    ]
+    total = len(wanted)
+    done = 0
+
+    def batch(result: ReadResult, vocabulary: Vocabulary) -> Batch:
+        nonlocal done
+        done += len(result.records) + len({problem[0] for problem in result.problems if problem[4]})
+        return batch_of(result, vocabulary, min(done, total), total, "changes")
+
+    if tasks and vocabulary is None:
+        result = read_files(tasks.pop(0), max_bytes, None)
+        vocabulary = first_vocabulary(result)
+        yield batch(result, vocabulary)
+    if not tasks or vocabulary is None:
+        return
+    if parallel is None:
+        parallel = total >= PARALLEL_MIN_FILES and worker_count() > 1
+    reader = start_pool() if parallel and len(tasks) > 1 else None
+    if reader is None:
+        for task in tasks:
+            yield batch(read_files(task, max_bytes, vocabulary), vocabulary)
+        return
+    finished = 0
+    try:
+        for result in reader.read(tasks, max_bytes, vocabulary):
+            finished += 1
+            yield batch(result, vocabulary)
+    except Exception:  # a broken pool: the rest in this thread
+        for task in tasks[finished:]:
+            yield batch(read_files(task, max_bytes, vocabulary), vocabulary)
+    finally:
+        reader.close()
+
+
+def read_changes(
+    paths: Iterable[str], max_bytes: int = DEFAULT_MAX_BYTES, vocabulary: Vocabulary | None = None
+) -> Batch:
+    """`iter_changes` in one batch, read in this thread (for a few files)."""
+    wanted = list(dict.fromkeys(paths))
+    task: Task = [(path, -1, -1) for path in wanted]
+    result = read_files(task, max_bytes, vocabulary)
+    if vocabulary is None:
+        vocabulary = first_vocabulary(result)
+    done = len(result.records) + len({problem[0] for problem in result.problems if problem[4]})
+    return batch_of(result, vocabulary, done, len(wanted), "changes")
+
+
 _starter = ThreadPoolExecutor(1, thread_name_prefix="reader-pool-start")
 
 
