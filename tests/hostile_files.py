@@ -242,13 +242,15 @@ def write_hostile_corpus(root: Path, pwned: Path, valid_count: int = 20) -> dict
         name = f"hostile-{kind}.md"
         (root / name).write_bytes(data)
         expected[name] = outcome
-    weird = front("名字古怪的文件") + "<p>x</p>\n"
-    (root / BAD_FILE_NAME).write_text(weird, encoding="utf-8")
+    # Three posts, each its own body: posts without a URL are one article when their
+    # text is the same (identity is a hash of it), and these must show as three.
+    weird = front("名字古怪的文件") + "<p>x {}</p>\n"
+    (root / BAD_FILE_NAME).write_text(weird.format("escape"), encoding="utf-8")
     expected[BAD_FILE_NAME] = "article"
-    (root / BIDI_FILE_NAME).write_text(weird, encoding="utf-8")
+    (root / BIDI_FILE_NAME).write_text(weird.format("bidi"), encoding="utf-8")
     expected[BIDI_FILE_NAME] = "article"
     with open(os.path.join(os.fsencode(root), RAW_FILE_NAME), "wb") as handle:
-        handle.write(weird.encode())
+        handle.write(weird.format("raw").encode())
     expected[os.fsdecode(RAW_FILE_NAME)] = "article"
     (root / "hostile-directory.md").mkdir(exist_ok=True)
     expected["hostile-directory.md"] = "ignored"

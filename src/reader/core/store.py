@@ -33,6 +33,10 @@ from reader.core.search import Chunk, SearchIndex, SlotArray
 from reader.core.text import query_terms
 
 ALL_SOURCES = ""
+STARRED = "\x00starred"
+"""The pseudo-source of starred articles (no `categories` value can hold a NUL)."""
+Marks = dict[str, tuple[float | None, bool]]
+"""Per article identity: when it was read (None: unread) and whether it is starred."""
 """The source id that stands for every source."""
 
 
@@ -90,8 +94,12 @@ class Store:
         """Every file skipped or loaded with a warning."""
         self.duplicates = 0
         """Files collapsed into another file with the same identity."""
+        self.marks: Marks = {}
+        """Read and star marks by identity (the state store's, kept in step): applied to
+        every article as it arrives, so a reload or a re-read file keeps its marks."""
         self._alive = _Column(np.bool_)
         self._read = _Column(np.bool_)
+        self._starred = _Column(np.bool_)
         self._micros = _Column(np.int64)
         self._source = _Column(np.int32)
         self._source_ids: list[str] = []
@@ -155,7 +163,7 @@ class Store:
         count = len(records)
         self._records.extend(records)
         self._alive.extend(repeat(True, count))
-        self._read.extend(repeat(False, count))
+        self._extend_marks(records)
         self._micros.extend(map(itemgetter(5), records))
         numbers = self._source_numbers(records)
         self._source.extend(numbers)
@@ -178,6 +186,17 @@ class Store:
                 voted |= self._retire_repeats(by_path, records, first)
         self._name_sources(voted)
         self._order = None
+
+    def _extend_marks(self, records: list[Record]) -> None:
+        """The read and star columns of new records, from `marks` (nothing to look up for
+        a first launch, one dict lookup a record otherwise)."""
+        if not self.marks:
+            self._read.extend(repeat(False, len(records)))
+            self._starred.extend(repeat(False, len(records)))
+            return
+        found = list(map(self.marks.get, map(itemgetter(3), records)))
+        self._read.extend(mark is not None and mark[0] is not None for mark in found)
+        self._starred.extend(mark is not None and mark[1] for mark in found)
 
     def _vote(self, votes: Counter[tuple[int, str]], sign: int = 1) -> set[int]:
         """Add (or take back) votes of (source number, name); returns the sources touched.
@@ -364,10 +383,14 @@ class Store:
             self._order = live[np.argsort(-stamps, kind="stable")]
         return self._order
 
-    def view(self, source_id: str = ALL_SOURCES, query: str = "") -> SlotArray:
-        """Slots to list for a source and a query, newest first."""
+    def view(self, source_id: str = ALL_SOURCES, query: str = "", *, unread_only: bool = False) -> SlotArray:
+        """Slots to list for a source (or `STARRED`) and a query, newest first."""
         slots = self.order()
-        if source_id != ALL_SOURCES:
+        if unread_only:
+            slots = slots[~self._read.view[slots]]
+        if source_id == STARRED:
+            slots = slots[self._starred.view[slots]]
+        elif source_id != ALL_SOURCES:
             number = self._source_number.get(source_id, -1)
             slots = slots[self._source.view[slots] == number]
         terms = query_terms(query)
@@ -393,6 +416,12 @@ class Store:
         total = Source(ALL_SOURCES, "全部 / All", int(count.sum()), int(unread.sum()))
         return [total, *sources]
 
+    def starred_source(self) -> Source:
+        """The "★ Starred" pseudo-source with its counts (live articles only)."""
+        starred = self._alive.view & self._starred.view
+        unread = int(np.count_nonzero(starred & ~self._read.view))
+        return Source(STARRED, "★ 星标 Starred", int(np.count_nonzero(starred)), unread)
+
     def slot_of(self, identity: str) -> int | None:
         """The live slot of an article identity, if loaded."""
         return self._by_identity.get(identity)
@@ -400,6 +429,48 @@ class Store:
     def is_read(self, slot: int) -> bool:
         return bool(self._read.data[slot])
 
-    def set_read(self, slot: int, read: bool = True) -> None:
-        """Mark an article read or unread for this session."""
-        self._read.data[slot] = read
+    def set_read(self, slot: int, read: bool = True, when: float | None = None) -> None:
+        """Mark an article read (at `when`, a timestamp) or unread."""
+        self.set_read_many(np.array([slot], dtype=np.int64), read, when)
+
+    def set_read_many(self, slots: SlotArray, read: bool, when: float | None = None) -> list[str]:
+        """Mark articles read or unread at once (mark-all: 100k in a few ms of numpy plus
+        one dict update each); returns the identities whose mark changed."""
+        changed = slots[self._read.data[slots] != read]
+        self._read.data[changed] = read
+        identities = [self._records[slot][3] for slot in changed.tolist()]
+        marks = self.marks
+        for identity in identities:
+            starred = marks.get(identity, (None, False))[1]
+            if read or starred:
+                marks[identity] = (when if read else None, starred)
+            else:
+                marks.pop(identity, None)
+        return identities
+
+    def read_flags(self, slots: SlotArray) -> npt.NDArray[np.bool_]:
+        """Whether each of `slots` is read."""
+        flags: npt.NDArray[np.bool_] = self._read.data[slots]
+        return flags
+
+    def apply_marks(self, marks: Marks) -> None:
+        """Take a state store's marks (read once at start-up, in a thread) for the articles
+        already here and every one that arrives after."""
+        self.marks = marks
+        count = len(self._records)
+        self._read.size = self._starred.size = 0
+        self._extend_marks(self._records[:count])
+
+    def is_starred(self, slot: int) -> bool:
+        return bool(self._starred.data[slot])
+
+    def set_starred(self, slot: int, starred: bool) -> str:
+        """Star or unstar an article; returns its identity."""
+        self._starred.data[slot] = starred
+        identity = self._records[slot][3]
+        read_at = self.marks.get(identity, (None, False))[0]
+        if starred or read_at is not None:
+            self.marks[identity] = (read_at, starred)
+        else:
+            self.marks.pop(identity, None)
+        return identity

@@ -6,8 +6,11 @@ The app wires things together and stays thin: state and coordination live in
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from pathlib import Path
+from threading import Thread
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -15,6 +18,8 @@ from textual.screen import Screen
 
 from reader.core.loading.background import BackgroundLoad
 from reader.core.loading.reading import DEFAULT_MAX_BYTES
+from reader.core.state import StateStore
+from reader.core.store import Marks
 from reader.core.text import display_line
 from reader.ui.commands import JumpProvider
 from reader.ui.screens.help import HelpScreen
@@ -59,14 +64,20 @@ class ReaderApp(App[None]):
         use_cache: bool = True,
         load: BackgroundLoad | None = None,
         follow_links: bool = False,
+        state: StateStore | None = None,
     ) -> None:
-        """`load`: the corpus load, if already started (see `cli.make_app`)."""
+        """`load`: the corpus load, if already started (see `cli.make_app`); `state`: the
+        lasting marks and settings (by default the user's, never inside the corpus)."""
         super().__init__()
         self.paths = list(paths)
         self.max_bytes = max_bytes
         self.use_cache = use_cache
         self.follow_links = follow_links
         self._first_load = load
+        self.state = state if state is not None else StateStore(forbidden=_corpus_folders(self.paths))
+        self.marks: Future[Marks] = Future()
+        """Read and star marks, read from the state store in a thread while the app starts."""
+        Thread(target=_read_marks, args=(self.state, self.marks), name="reader-marks", daemon=True).start()
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(self.paths, self.max_bytes, self.use_cache, self._first_load, self.follow_links)
@@ -79,6 +90,16 @@ class ReaderApp(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = display_line(" ".join(self.paths))
+        saved = self.state.setting("theme")
+        if saved and saved in self.available_themes:
+            self.theme = saved
+        if self.state.problem:
+            self.notify(
+                display_line(self.state.problem), title="Read marks", severity="warning", markup=False
+            )
+
+    def watch_theme(self, theme: str) -> None:
+        self.state.set_setting("theme", theme)
 
     def action_show_keys(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -109,5 +130,29 @@ class ReaderApp(App[None]):
             "Show problems", "Files that were skipped, and why (!)", main.action_show_problems
         )
         yield SystemCommand("Toggle read", "Mark the article read or unread (m)", main.action_toggle_read)
+        yield SystemCommand("Toggle star", "Star or unstar the article (s)", main.action_toggle_star)
+        yield SystemCommand(
+            "Unread only", "Show only unread articles, or all (u)", main.action_toggle_unread_only
+        )
+        yield SystemCommand("Next unread", "Open the next unread article (.)", main.action_next_unread)
+        yield SystemCommand(
+            "Mark all read", "Mark every article in the list read (A)", main.action_mark_all_read
+        )
         yield SystemCommand("Open link", "Open the article's link in the browser (o)", main.action_open_link)
         yield SystemCommand("Show keys", "List every key (?)", self.action_show_keys)
+
+
+def _corpus_folders(paths: Sequence[str]) -> list[str]:
+    """Real folders the state store must stay out of: the roots, and file roots' folders."""
+    folders = []
+    for path in paths:
+        real = os.path.realpath(path)
+        folders.append(real if os.path.isdir(real) else os.path.dirname(real))
+    return folders
+
+
+def _read_marks(state: StateStore, into: Future[Marks]) -> None:
+    try:
+        into.set_result(state.marks())
+    except Exception:  # noqa: BLE001 - no marks is better than no reader
+        into.set_result({})

@@ -26,15 +26,18 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from reader.core.links import open_in_browser
 from reader.core.loading.background import BackgroundLoad
+from reader.core.marking import Marking
 from reader.core.opening import ArticleOpener, ArticleUnavailable, prepare_in_background
 from reader.core.records import Batch
 from reader.core.search import SlotArray
-from reader.core.store import ALL_SOURCES, Store
+from reader.core.state import StateStore
+from reader.core.store import ALL_SOURCES, STARRED, Store
 from reader.core.text import display_line, query_terms
 from reader.ui.plain import notify_plain, plain
+from reader.ui.screens.links import LinkKeys
 from reader.ui.screens.problems import ProblemsScreen
+from reader.ui.screens.triage import TriageKeys
 from reader.ui.widgets.article_list import ArticleList
 from reader.ui.widgets.reading_pane import ReadingPane
 from reader.ui.widgets.search_box import SearchBox
@@ -50,7 +53,7 @@ READER_TITLE = "阅读 Reader"
 """The reading pane's border title when no article is open."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(TriageKeys, LinkKeys, Screen[None]):
     """Three panes, a status line and the footer."""
 
     BINDINGS = [
@@ -62,6 +65,13 @@ class MainScreen(Screen[None]):
         Binding("right_square_bracket", "step_article(1)", "Next article", show=False, id="next-article"),
         Binding("space", "page_article", "Page", tooltip="Page the article down", id="page-article"),
         Binding("m", "toggle_read", "Read/unread", id="toggle-read"),
+        Binding("s", "toggle_star", "Star", tooltip="Star or unstar the article", id="toggle-star"),
+        Binding(
+            "u", "toggle_unread_only", "Unread only", tooltip="Show only unread articles", id="unread-only"
+        ),
+        Binding("full_stop", "next_unread", "Next unread", show=False, id="next-unread"),
+        Binding("A", "mark_all_read", "Mark all read", show=False, id="mark-all-read"),
+        Binding("z", "undo_mark_all", "Undo mark all", show=False, id="undo-mark-all"),
         Binding(
             "o", "open_link", "Open link", tooltip="Open the article's link in the browser", id="open-link"
         ),
@@ -75,6 +85,8 @@ class MainScreen(Screen[None]):
     """The search the list is narrowed by ("" for none)."""
     is_loading: reactive[bool] = reactive(False)
     """True while the corpus is still being read."""
+    unread_only: reactive[bool] = reactive(False)
+    """The list shows only unread articles (`u`)."""
 
     def __init__(
         self,
@@ -96,6 +108,8 @@ class MainScreen(Screen[None]):
         """A load started before the app was (see `cli.make_app`), used by the first `reload`."""
         self.store = Store()
         """Everything loaded so far."""
+        self.marking = Marking(self.store, None)
+        """Read and star marks of `store`, written to the app's state store."""
         self.opener = ArticleOpener(max_bytes)
         self.open_slot: int | None = None
         """The article in the reading pane."""
@@ -137,6 +151,9 @@ class MainScreen(Screen[None]):
         return self.query_one(SearchBox)
 
     def on_mount(self) -> None:
+        state = self._state()
+        self.search_box.history = state.history() if state is not None else []
+        self.search_box.remember("")
         self.article_list.store = self.store
         self.sidebar.border_title = "来源 Sources"
         self.article_list.border_title = "文章 Articles"
@@ -147,12 +164,20 @@ class MainScreen(Screen[None]):
     def on_unmount(self) -> None:
         if self._load is not None:
             self._load.cancel()  # quitting mid-load: stop reading, write no cache
+        state = self._state()
+        if state is not None:
+            state.close()  # writes what is still queued
+
+    def _state(self) -> StateStore | None:
+        state = getattr(self.app, "state", None)
+        return state if isinstance(state, StateStore) else None
 
     # --- loading ---------------------------------------------------------------------
 
     def reload(self) -> None:
         """(Re)read the corpus from disk in the background."""
         self.store = Store()
+        self.marking = Marking(self.store, self._state())
         self.article_list.store = self.store
         self.open_slot = None
         self.reading_pane.show(None)
@@ -175,6 +200,9 @@ class MainScreen(Screen[None]):
         """Hand the load's batches to the UI thread, one by one, as they come."""
         worker = get_current_worker()
         store = self.store
+        marks = getattr(self.app, "marks", None)
+        if marks is not None:  # before any article shows: its marks come with it
+            self.app.call_from_thread(store.apply_marks, marks.result())
         while (batches := load.take(hold=True)) is not None:
             if worker.is_cancelled:
                 load.cancel()
@@ -245,12 +273,20 @@ class MainScreen(Screen[None]):
 
     def refresh_views(self) -> None:
         """Redraw sources, list and status from the store (search runs in a worker)."""
-        self.sidebar.show_sources(self.store.sources(), self.source_id)
+        self.show_sources()
         if self.search_query.strip():
             self.schedule_search(0)
         else:
-            self.show_slots(self.store.view(self.source_id), "")
+            self.show_slots(self.store.view(self.source_id, unread_only=self.unread_only), "")
         self.update_status()
+
+    def show_sources(self) -> None:
+        """The sidebar: all, starred (once anything is), then each source, with counts
+        (unread in brackets)."""
+        all_sources, *sources = self.store.sources()
+        starred = self.store.starred_source()
+        shown = [starred] if starred.count or self.source_id == STARRED else []
+        self.sidebar.show_sources([all_sources, *shown, *sources], self.source_id)
 
     def show_slots(self, slots: SlotArray, query: str) -> None:
         terms = query_terms(query)
@@ -280,7 +316,9 @@ class MainScreen(Screen[None]):
                 if self._hit_status:
                     text.append(f" ({self._hit_status}, n/N)")
         elif self.source_id:
-            text.append(f" · {shown:,} in source")
+            text.append(f" · {shown:,} in {'starred' if self.source_id == STARRED else 'source'}")
+        if self.unread_only:
+            text.append(" · unread only (u)", "bold")
         if store.duplicates:
             text.append(f" · {store.duplicates:,} duplicates collapsed", "dim")
         if store.skipped_count:
@@ -332,9 +370,8 @@ class MainScreen(Screen[None]):
             pane.show_message(display_line(str(error)))
         pane.border_title = plain(article.title)  # a str would be parsed as markup
         self._hit_status = ""
-        if not self.store.is_read(slot):
-            self.store.set_read(slot, True)
-            self.sidebar.show_sources(self.store.sources(), self.source_id)
+        if self.marking.set_read(slot, True):
+            self.show_sources()
         self.article_list.refresh()
         self.update_status()
         self._sync_bindings()
@@ -382,14 +419,14 @@ class MainScreen(Screen[None]):
     def run_search(self) -> None:
         query, source = self.search_query, self.source_id
         if not query_terms(query):
-            self.show_slots(self.store.view(source), "")
+            self.show_slots(self.store.view(source, unread_only=self.unread_only), "")
             self._rewrap()
             return
-        self.search_worker(self.store, source, query)
+        self.search_worker(self.store, source, query, self.unread_only)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def search_worker(self, store: Store, source: str, query: str) -> None:
-        slots = store.view(source, query)
+    def search_worker(self, store: Store, source: str, query: str, unread_only: bool) -> None:
+        slots = store.view(source, query, unread_only=unread_only)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.search_done, store, source, query, slots)
 
@@ -402,6 +439,9 @@ class MainScreen(Screen[None]):
     @on(Input.Submitted, "#search")
     def keep_search(self, event: Input.Submitted) -> None:
         self.search_box.remember(event.value)
+        state = self._state()
+        if state is not None and event.value.strip():
+            state.add_history(event.value.strip())
         self.article_list.focus()
 
     @on(SearchBox.Cancelled)
@@ -453,52 +493,18 @@ class MainScreen(Screen[None]):
             self.open_article(slot)
 
     def action_page_article(self) -> None:
+        """Space: page the article; at its end, open the next unread one (as newsboat)."""
         if self.open_slot is None and self.article_list.highlighted_slot is not None:
             self.open_article(self.article_list.highlighted_slot)
             return
-        self.reading_pane.action_page(1)
-
-    def action_toggle_read(self) -> None:
-        slot = self.article_list.highlighted_slot
-        if self.focused is self.reading_pane and self.open_slot is not None:
-            slot = self.open_slot
-        if slot is None:
+        pane = self.reading_pane
+        if self.open_slot is not None and pane.scroll_offset.y >= pane.max_scroll_y:
+            self.action_next_unread()
             return
-        self.store.set_read(slot, not self.store.is_read(slot))
-        self.sidebar.show_sources(self.store.sources(), self.source_id)
-        self.article_list.refresh()
+        pane.action_page(1)
 
-    def _link_slot(self) -> int | None:
-        return self.open_slot if self.open_slot is not None else self.article_list.highlighted_slot
-
-    def action_open_link(self) -> None:
-        """Open the article's link (the one its header shows) in a graphical browser."""
-        slot = self._link_slot()
-        if slot is None:
-            return
-        url = self.store.articles[slot].url
-        refused = open_in_browser(url or "", on_failure=self._browser_failed)
-        if refused is not None:
-            notify_plain(self.app, refused.reason, severity="warning" if url else "information")
-        else:
-            notify_plain(self.app, url or "", title="Opened in browser")
-
-    def _browser_failed(self, message: str) -> None:
-        """Called from the thread that watches the browser."""
-        self.app.call_from_thread(notify_plain, self.app, message, severity="error")
-
-    def action_copy_link(self) -> None:
-        """Copy the article's link to the clipboard (through the terminal, OSC 52)."""
-        slot = self._link_slot()
-        if slot is None:
-            return
-        url = self.store.articles[slot].url
-        if not url:
-            notify_plain(self.app, "This article has no link.")
-            return
-        shown = display_line(url)  # what the header shows is what is copied
-        self.app.copy_to_clipboard(shown)
-        notify_plain(self.app, shown, title="Link copied")
+    def watch_unread_only(self) -> None:
+        self.refresh_views()
 
     def action_show_problems(self) -> None:
         self.app.push_screen(ProblemsScreen(self.store.problems))
@@ -506,7 +512,7 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "hit":
             return True if query_terms(self.search_query) else None
-        if action in ("toggle_read", "open_link", "copy_link"):
+        if action in ("toggle_read", "toggle_star", "open_link", "copy_link"):
             has_article = self.open_slot is not None or self.article_list.highlighted_slot is not None
             return True if has_article else None
         return True

@@ -32,7 +32,7 @@ class ArticleList(ScrollView, can_focus=True):
 
     HELP = """
 ## Article list
-Newest first. `●` marks an unread article.
+Newest first. `●` marks an unread article, `★` a starred one.
 Move with **↑/↓** or **j/k**, **g/G** for first/last, **PgUp/PgDn** to page;
 **Enter** opens the article in the reading pane.
 """
@@ -197,7 +197,8 @@ Move with **↑/↓** or **j/k**, **g/G** for first/last, **PgUp/PgDn** to page;
         article = self.store.articles[slot]
         unread = not self.store.is_read(slot)
         text = Text(no_wrap=True, overflow="ellipsis", end="")
-        text.append("● " if unread else "  ", self.get_component_rich_style("article-list--unread"))
+        marks = ("●" if unread else " ") + ("★" if self.store.is_starred(slot) else " ")
+        text.append(marks + " ", self.get_component_rich_style("article-list--unread"))
         text.append(article.date_text, self.get_component_rich_style("article-list--date"))
         text.append(" ")
         # Store strings may come from the cache file: made display-safe here, on the way out.

@@ -18,7 +18,10 @@ class SourceSidebar(OptionList):
 
     HELP = """
 ## Sources
-Each source with its article count and, in brackets, how many are unread.
+Each source with its article count and, in brackets, how many of them are unread
+(read marks last across launches). **全部 / All** counts every article, **★ Starred**
+the ones you starred with **s**; with a search active the counts stay those of the
+whole source, and the status line gives the matches.
 Move with **↑/↓** or **j/k**; the list follows the highlighted source.
 """
 
