@@ -36,6 +36,7 @@ from reader.core.store import ALL_SOURCES, STARRED, Store
 from reader.core.text import display_line, query_terms
 from reader.ui.plain import notify_plain, plain
 from reader.ui.screens.links import LinkKeys
+from reader.ui.screens.live import LiveCorpus
 from reader.ui.screens.problems import ProblemsScreen
 from reader.ui.screens.triage import TriageKeys
 from reader.ui.widgets.article_list import ArticleList
@@ -53,7 +54,7 @@ READER_TITLE = "阅读 Reader"
 """The reading pane's border title when no article is open."""
 
 
-class MainScreen(TriageKeys, LinkKeys, Screen[None]):
+class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
     """Three panes, a status line and the footer."""
 
     BINDINGS = [
@@ -121,6 +122,8 @@ class MainScreen(TriageKeys, LinkKeys, Screen[None]):
         """The article to highlight once the next result shows (Esc in the search box)."""
         self._load_started = 0.0
         self._hit_status = ""
+        self.new_count = 0
+        """Articles that appeared since the user last looked at the top of the list."""
 
     # --- layout ----------------------------------------------------------------------
 
@@ -164,6 +167,7 @@ class MainScreen(TriageKeys, LinkKeys, Screen[None]):
     def on_unmount(self) -> None:
         if self._load is not None:
             self._load.cancel()  # quitting mid-load: stop reading, write no cache
+        self.stop_watching()
         state = self._state()
         if state is not None:
             state.close()  # writes what is still queued
@@ -194,6 +198,7 @@ class MainScreen(TriageKeys, LinkKeys, Screen[None]):
         )
         self._early_load = None
         self.load_corpus(self._load)
+        self.start_watching()
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
     def load_corpus(self, load: BackgroundLoad) -> None:
@@ -319,6 +324,8 @@ class MainScreen(TriageKeys, LinkKeys, Screen[None]):
             text.append(f" · {shown:,} in {'starred' if self.source_id == STARRED else 'source'}")
         if self.unread_only:
             text.append(" · unread only (u)", "bold")
+        if self.new_count:
+            text.append(f" · {self.new_count:,} new (g: newest)", "bold green")
         if store.duplicates:
             text.append(f" · {store.duplicates:,} duplicates collapsed", "dim")
         if store.skipped_count:
@@ -343,6 +350,9 @@ class MainScreen(TriageKeys, LinkKeys, Screen[None]):
 
     @on(ArticleList.Highlighted)
     def follow_highlight(self, event: ArticleList.Highlighted) -> None:
+        if self.new_count and self.article_list.cursor == 0:
+            self.new_count = 0  # the newest are in view
+            self.update_status()
         self._sync_bindings()
 
     _binding_state: tuple[bool, bool] | None = None

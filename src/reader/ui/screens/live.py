@@ -1,0 +1,144 @@
+"""A corpus that updates itself: the watcher's changes taken into the running app.
+
+A mixin of `MainScreen`. One `CorpusWatcher` per app (started with the first load, kept
+across Ctrl+R, closed on quit) hands settled changes to a thread worker, which reads the
+changed files off the UI thread; the UI thread then drops removed articles, adds the new
+and re-read ones, and redraws without moving the selection or the scroll position. The
+status line counts what is new; `g` goes to the newest.
+Deliberately not here: watching and reading (`core.loading.watch`, `core.loading.plan`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from reader.core.loading.plan import iter_changes
+from reader.core.loading.watch import Changes, CorpusWatcher
+from reader.core.records import Batch
+from reader.core.store import Store
+from reader.ui.plain import notify_plain
+from reader.ui.widgets.article_list import ArticleList
+from reader.ui.widgets.reading_pane import ReadingPane
+
+WATCH_TAKE = 0.5
+"""Seconds the watch worker waits for changes before looking whether it should stop."""
+
+
+class LiveCorpus:
+    """Starts the watcher and applies what it sees (see the module docstring)."""
+
+    # Provided by MainScreen (and Screen):
+    app: Any
+    store: Store
+    paths: list[str]
+    follow_links: bool
+    max_bytes: int
+    is_loading: bool
+    open_slot: int | None
+    new_count: int
+    _restore_slot: int | None
+
+    @property
+    def article_list(self) -> ArticleList:
+        raise NotImplementedError
+
+    @property
+    def reading_pane(self) -> ReadingPane:
+        raise NotImplementedError
+
+    def refresh_views(self) -> None:
+        raise NotImplementedError
+
+    def open_article(self, slot: int) -> None:
+        raise NotImplementedError
+
+    def update_status(self) -> None:
+        raise NotImplementedError
+
+    _watcher: CorpusWatcher | None = None
+
+    def start_watching(self) -> None:
+        """Watch the corpus folders, once per app (a reload keeps the same watcher)."""
+        if self._watcher is not None:
+            return
+        try:
+            self._watcher = CorpusWatcher(self.paths, follow_links=self.follow_links)
+        except Exception as error:  # noqa: BLE001 - a reader that does not update is still a reader
+            notify_plain(self.app, f"Not watching the corpus for changes: {error}", severity="warning")
+            return
+        # A plain daemon thread, not a Textual worker: it lives as long as the app, and
+        # waiting for the app's workers to finish must not wait for it.
+        threading.Thread(
+            target=self._watch_corpus, args=(self._watcher,), name="reader-watch", daemon=True
+        ).start()
+
+    def stop_watching(self) -> None:
+        if self._watcher is not None:
+            self._watcher.close()
+
+    def _watch_corpus(self, watcher: CorpusWatcher) -> None:
+        """Take settled changes, read them here, hand them to the UI thread."""
+        try:
+            self._watch_loop(watcher)
+        except Exception as error:  # noqa: BLE001 - the app may be gone; else say what stopped
+            try:
+                self.app.call_from_thread(
+                    notify_plain, self.app, f"Stopped watching the corpus: {error}", severity="warning"
+                )
+            except Exception:  # noqa: BLE001 - the app has ended
+                pass
+
+    def _watch_loop(self, watcher: CorpusWatcher) -> None:
+        waiting: list[Changes] = []
+        while watcher.running:
+            changes = watcher.take(timeout=WATCH_TAKE)
+            if changes:
+                waiting.append(changes)
+            if not waiting or self.is_loading:  # a load in progress reads them anyway
+                continue
+            store = self.store
+            merged = Changes(
+                added=[p for c in waiting for p in c.added],
+                changed=[p for c in waiting for p in c.changed],
+                removed=[p for c in waiting for p in c.removed],
+                removed_folders=[p for c in waiting for p in c.removed_folders],
+            )
+            waiting.clear()
+            batches = list(
+                iter_changes(merged.to_read, self.max_bytes, store.index.vocabulary, parallel=False)
+            )
+            self.app.call_from_thread(self.take_changes, store, merged, batches)
+
+    def take_changes(self, store: Store, changes: Changes, batches: list[Batch]) -> None:
+        """Apply read changes to the store and redraw, keeping selection and scroll."""
+        if store is not self.store:
+            return  # a reload replaced this store, and read these files itself
+        highlighted = self.article_list.highlighted_slot
+        old_paths = {
+            slot: store.articles[slot].path for slot in (highlighted, self.open_slot) if slot is not None
+        }
+        store.remove_paths(changes.removed, folders=changes.removed_folders)
+        for batch in batches:
+            store.add_batch(batch)
+        added = [slot for path in changes.added if (slot := store.slot_of_path(path)) is not None]
+        self.new_count += sum(1 for slot in added if store.is_alive(slot))
+        self._follow(store, highlighted, old_paths)
+        self.refresh_views()
+        self.update_status()
+
+    def _follow(self, store: Store, highlighted: int | None, old_paths: dict[int, str]) -> None:
+        """A highlighted or open article whose file changed moves to its new slot; an open
+        one whose file went away says so."""
+        if highlighted is not None and not store.is_alive(highlighted):
+            moved = store.slot_of_path(old_paths[highlighted])
+            if moved is not None and store.is_alive(moved):
+                self._restore_slot = moved  # the redraw that follows keeps it highlighted
+        if self.open_slot is not None and not store.is_alive(self.open_slot):
+            moved = store.slot_of_path(old_paths[self.open_slot])
+            if moved is not None and store.is_alive(moved):
+                self.open_article(moved)
+            else:
+                self.open_slot = None
+                self.reading_pane.show_message(f"This article's file was removed ({time.strftime('%H:%M')}).")

@@ -1,0 +1,85 @@
+"""The running app follows its corpus: new posts appear, changed ones are re-read, removed
+ones leave, and the selection never moves."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from reader.ui.app import ReaderApp
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+POST = (
+    '---\ntitle: "{title}"\ndate: {date} +0800\ncategories: emnews\ntags: 东财滚动新闻\n---\n'
+    "<p>{title}的正文</p>\n\n<http://example.com/{name}.html>\n"
+)
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def until(pilot, condition, seconds: float = 5.0) -> float:  # type: ignore[no-untyped-def]
+    """Pause until `condition()` holds; returns how long it took (fails after `seconds`)."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < seconds, "not seen in time"
+        await pilot.pause(0.05)
+    return time.monotonic() - started
+
+
+def titles(app: ReaderApp) -> list[str]:
+    main = app.main_screen
+    return [main.store.articles[s].title for s in main.article_list.slots.tolist()]
+
+
+async def test_new_changed_and_removed_posts_show_without_moving_the_selection(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        await pilot.press("j", "j")
+        selected = main.article_list.highlighted_slot
+        selected_title = main.store.articles[selected].title
+        assert main._watcher is not None and main._watcher.wait_ready(5)
+        new = corpus / "2030-01-01-new.md"
+        date = "2030-01-01 10:00:00"
+        new.write_text(POST.format(title="新来的文章", date=date, name="new"), encoding="utf-8")
+        took = await until(pilot, lambda: "新来的文章" in titles(app))
+        assert took < 2.5
+        assert titles(app)[0] == "新来的文章"  # the newest, on top
+        assert main.store.articles[main.article_list.highlighted_slot].title == selected_title
+        assert main.new_count == 1 and "1 new" in str(main.query_one("#status").render())
+        # Changed on disk: re-read, still one article.
+        new.write_text(POST.format(title="改过的文章", date=date, name="new"), encoding="utf-8")
+        await until(pilot, lambda: "改过的文章" in titles(app))
+        assert "新来的文章" not in titles(app) and main.store.article_count == 6
+        # Removed: it leaves the list; the selection stays where it was.
+        new.unlink()
+        await until(pilot, lambda: "改过的文章" not in titles(app))
+        assert main.store.article_count == 5
+        assert main.store.articles[main.article_list.highlighted_slot].title == selected_title
+        await pilot.press("g")
+        assert main.new_count == 0
+
+
+async def test_an_open_article_whose_file_goes_says_so(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        assert main._watcher is not None and main._watcher.wait_ready(5)
+        await pilot.press("enter")
+        path = Path(main.store.articles[main.open_slot].path)
+        path.unlink()
+        await until(pilot, lambda: main.open_slot is None)
+        assert "removed" in "\n".join(line.plain for line in main.reading_pane._lines)
+        assert app.is_running
