@@ -60,11 +60,16 @@ async def test_new_changed_and_removed_posts_show_without_moving_the_selection(t
         new.write_text(POST.format(title="改过的文章", date=date, name="new"), encoding="utf-8")
         await until(pilot, lambda: "改过的文章" in titles(app))
         assert "新来的文章" not in titles(app) and main.store.article_count == 6
-        # Removed: it leaves the list; the selection stays where it was.
+        # Removed: it leaves the list, and is not "new" any more; the selection stays.
         new.unlink()
         await until(pilot, lambda: "改过的文章" not in titles(app))
-        assert main.store.article_count == 5
+        assert main.store.article_count == 5 and main.new_count == 0
         assert main.store.articles[main.article_list.highlighted_slot].title == selected_title
+        again = corpus / "2030-01-02-again.md"
+        again.write_text(
+            POST.format(title="又来一篇", date="2030-01-02 10:00:00", name="again"), encoding="utf-8"
+        )
+        await until(pilot, lambda: main.new_count == 1)
         await pilot.press("g")
         assert main.new_count == 0
 

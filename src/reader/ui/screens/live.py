@@ -38,6 +38,7 @@ class LiveCorpus:
     is_loading: bool
     open_slot: int | None
     new_count: int
+    new_slots: set[int]
     _restore_slot: int | None
 
     @property
@@ -122,8 +123,11 @@ class LiveCorpus:
         store.remove_paths(changes.removed, folders=changes.removed_folders)
         for batch in batches:
             store.add_batch(batch)
-        added = [slot for path in changes.added if (slot := store.slot_of_path(path)) is not None]
-        self.new_count += sum(1 for slot in added if store.is_alive(slot))
+        added = {slot for path in changes.added if (slot := store.slot_of_path(path)) is not None}
+        # New since the user last looked at the top, and still there (a new post removed
+        # again is not news any more).
+        self.new_slots = {slot for slot in self.new_slots | added if store.is_alive(slot)}
+        self.new_count = len(self.new_slots)
         self._follow(store, highlighted, old_paths)
         self.refresh_views()
         self.update_status()

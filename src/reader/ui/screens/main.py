@@ -124,6 +124,7 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         self._hit_status = ""
         self.new_count = 0
         """Articles that appeared since the user last looked at the top of the list."""
+        self.new_slots: set[int] = set()
 
     # --- layout ----------------------------------------------------------------------
 
@@ -180,6 +181,7 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
 
     def reload(self) -> None:
         """(Re)read the corpus from disk in the background."""
+        self.new_count, self.new_slots = 0, set()
         self.store = Store()
         self.marking = Marking(self.store, self._state())
         self.article_list.store = self.store
@@ -352,6 +354,7 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
     def follow_highlight(self, event: ArticleList.Highlighted) -> None:
         if self.new_count and self.article_list.cursor == 0:
             self.new_count = 0  # the newest are in view
+            self.new_slots = set()
             self.update_status()
         self._sync_bindings()
 
