@@ -18,6 +18,7 @@ KEY_NAMES = {
     "slash": "/",
     "question_mark": "?",
     "exclamation_mark": "!",
+    "full_stop": ".",
     "escape": "Esc",
     "left_square_bracket": "[",
     "right_square_bracket": "]",
@@ -77,7 +78,10 @@ class HelpScreen(ModalScreen[None]):
                 Text(
                     "Search: every word must match (title, body, source); Chinese matches "
                     "inside words; case and full-width forms are ignored (５Ｇ = 5G). "
-                    "Tab / Shift+Tab move between panes. Ctrl+P opens the command palette.",
+                    "Tab / Shift+Tab move between panes. Ctrl+P opens the command palette. "
+                    "Sidebar counts: articles, and in brackets how many are unread; ● marks an "
+                    "unread article, ★ a starred one. Read marks, stars, the theme and searches "
+                    "are remembered; new files in the corpus show as they arrive.",
                     style="dim",
                 ),
                 id="help-footnote",

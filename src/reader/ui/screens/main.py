@@ -70,9 +70,30 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         Binding(
             "u", "toggle_unread_only", "Unread only", tooltip="Show only unread articles", id="unread-only"
         ),
-        Binding("full_stop", "next_unread", "Next unread", show=False, id="next-unread"),
-        Binding("A", "mark_all_read", "Mark all read", show=False, id="mark-all-read"),
-        Binding("z", "undo_mark_all", "Undo mark all", show=False, id="undo-mark-all"),
+        Binding(
+            "full_stop",
+            "next_unread",
+            "Next unread",
+            show=False,
+            tooltip="Open the next unread article",
+            id="next-unread",
+        ),
+        Binding(
+            "A",
+            "mark_all_read",
+            "Mark all read",
+            show=False,
+            tooltip="Mark every article in the list read (asks first)",
+            id="mark-all-read",
+        ),
+        Binding(
+            "z",
+            "undo_mark_all",
+            "Undo mark all",
+            show=False,
+            tooltip="Undo the last mark-all-read",
+            id="undo-mark-all",
+        ),
         Binding(
             "o", "open_link", "Open link", tooltip="Open the article's link in the browser", id="open-link"
         ),
