@@ -88,3 +88,23 @@ async def test_an_open_article_whose_file_goes_says_so(tmp_path: Path) -> None:
         await until(pilot, lambda: main.open_slot is None)
         assert "removed" in "\n".join(line.plain for line in main.reading_pane._lines)
         assert app.is_running
+
+
+async def test_posts_written_before_the_watch_starts_are_found(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # The watch starts once the load is over; a post written in between must not be lost.
+    from reader.ui.screens.live import LiveCorpus
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    start = LiveCorpus.start_watching
+    monkeypatch.setattr(LiveCorpus, "start_watching", lambda self: None)
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        (corpus / "2030-01-03-between.md").write_text(
+            POST.format(title="加载之后写入", date="2030-01-03 10:00:00", name="between"), encoding="utf-8"
+        )
+        start(main)
+        await until(pilot, lambda: "加载之后写入" in titles(app))
+        assert main.store.article_count == 6

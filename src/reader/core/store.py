@@ -422,6 +422,10 @@ class Store:
         unread = int(np.count_nonzero(starred & ~self._read.view))
         return Source(STARRED, "★ 星标 Starred", int(np.count_nonzero(starred)), unread)
 
+    def known_paths(self) -> set[str]:
+        """Every file the store has an answer for: its records' and its problems' paths."""
+        return set(map(itemgetter(0), self._records)) | {problem.path for problem in self.problems}
+
     def slot_of(self, identity: str) -> int | None:
         """The live slot of an article identity, if loaded."""
         return self._by_identity.get(identity)

@@ -5,6 +5,8 @@ across Ctrl+R, closed on quit) hands settled changes to a thread worker, which r
 changed files off the UI thread; the UI thread then drops removed articles, adds the new
 and re-read ones, and redraws without moving the selection or the scroll position. The
 status line counts what is new; `g` goes to the newest.
+The watch starts once the first load is over (setting it up walks the corpus holding the
+interpreter lock); posts that arrived meanwhile are found by listing the corpus again.
 Deliberately not here: watching and reading (`core.loading.watch`, `core.loading.plan`).
 """
 
@@ -14,6 +16,7 @@ import threading
 import time
 from typing import Any
 
+from reader.core.loading.discovery import discover
 from reader.core.loading.plan import iter_changes
 from reader.core.loading.watch import Changes, CorpusWatcher
 from reader.core.records import Batch
@@ -24,6 +27,8 @@ from reader.ui.widgets.reading_pane import ReadingPane
 
 WATCH_TAKE = 0.5
 """Seconds the watch worker waits for changes before looking whether it should stop."""
+WATCH_READY = 30.0
+"""Seconds to wait for the watch to be set up (a huge corpus on a slow disk)."""
 
 
 class LiveCorpus:
@@ -93,6 +98,8 @@ class LiveCorpus:
 
     def _watch_loop(self, watcher: CorpusWatcher) -> None:
         waiting: list[Changes] = []
+        if watcher.wait_ready(WATCH_READY):
+            waiting.append(self._missed(watcher))
         while watcher.running:
             changes = watcher.take(timeout=WATCH_TAKE)
             if changes:
@@ -111,6 +118,13 @@ class LiveCorpus:
                 iter_changes(merged.to_read, self.max_bytes, store.index.vocabulary, parallel=False)
             )
             self.app.call_from_thread(self.take_changes, store, merged, batches)
+
+    def _missed(self, watcher: CorpusWatcher) -> Changes:
+        """Posts that arrived between the load's listing and the watch's start (it starts
+        once the load is over): found by listing again, not yet known to the store."""
+        entries, _ = discover(watcher.roots, follow_links=self.follow_links)
+        known = self.store.known_paths()
+        return Changes(added=[entry.path for entry in entries if entry.path not in known])
 
     def take_changes(self, store: Store, changes: Changes, batches: list[Batch]) -> None:
         """Apply read changes to the store and redraw, keeping selection and scroll."""

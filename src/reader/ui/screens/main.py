@@ -221,7 +221,6 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         )
         self._early_load = None
         self.load_corpus(self._load)
-        self.start_watching()
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
     def load_corpus(self, load: BackgroundLoad) -> None:
@@ -289,6 +288,9 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         self.log.info(f"corpus loaded in {time.monotonic() - self._load_started:.2f} s")
         self.article_list.empty_message = "No articles" if not self.search_query else "No matches"
         self.refresh_views()
+        # Only now: setting up the watch walks the corpus holding the interpreter lock
+        # (0.24 s at 100k); before first paint it delayed it by as much.
+        self.start_watching()
         if store.skipped_count:
             notify_plain(
                 self.app,
