@@ -108,3 +108,21 @@ async def test_posts_written_before_the_watch_starts_are_found(tmp_path: Path, m
         start(main)
         await until(pilot, lambda: "加载之后写入" in titles(app))
         assert main.store.article_count == 6
+
+
+async def test_an_active_search_and_the_sidebar_counts_follow_new_posts(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        assert main._watcher is not None and main._watcher.wait_ready(5)
+        await pilot.press("slash", *"独一无二", "enter")
+        await settle(pilot)
+        assert titles(app) == []
+        (corpus / "2030-01-04-match.md").write_text(
+            POST.format(title="独一无二的消息", date="2030-01-04 10:00:00", name="match"), encoding="utf-8"
+        )
+        await until(pilot, lambda: titles(app) == ["独一无二的消息"])
+        assert str(main.sidebar.get_option_at_index(0).prompt).split()[-2:] == ["6", "(6)"]
