@@ -126,3 +126,22 @@ async def test_an_active_search_and_the_sidebar_counts_follow_new_posts(tmp_path
         )
         await until(pilot, lambda: titles(app) == ["独一无二的消息"])
         assert str(main.sidebar.get_option_at_index(0).prompt).split()[-2:] == ["6", "(6)"]
+
+
+async def test_unread_only_keeps_the_read_article_and_the_selection_on_an_update(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        assert main._watcher is not None and main._watcher.wait_ready(5)
+        await pilot.press("u", "j", "j", "enter")  # the third, now read, stays listed
+        await settle(pilot)
+        opened = main.open_slot
+        (corpus / "2030-01-05-other.md").write_text(
+            POST.format(title="另一篇", date="2030-01-05 10:00:00", name="other"), encoding="utf-8"
+        )
+        await until(pilot, lambda: "另一篇" in titles(app))
+        assert main.article_list.highlighted_slot == opened and main.open_slot == opened
+        assert main.new_count == 1

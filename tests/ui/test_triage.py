@@ -147,3 +147,20 @@ async def test_a_state_problem_is_shown_and_the_app_works(tmp_path: Path) -> Non
         assert any("Read marks" in n.title for n in app._notifications)
         await pilot.press("enter")
         assert app.main_screen.open_slot is not None
+
+
+async def test_a_reload_while_asking_to_mark_all_marks_nothing() -> None:
+    app = ReaderApp([str(SAMPLE)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        store = app.main_screen.store
+        app.main_screen.reload()  # as Ctrl+R (an app key) or a palette command would
+        await settle(pilot)
+        assert app.main_screen.store is not store
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.is_running and app.return_code is None
+        assert len(unread_titles(app)) == 5

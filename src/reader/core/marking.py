@@ -70,7 +70,9 @@ class Marking:
         undo, self.last_mark_all = self.last_mark_all, None
         if undo is None:
             return 0
-        identities = self.store.set_read_many(undo.slots, False)
+        # By identity: a file read again since has a new slot, which must come back too.
+        slots = [slot for identity in undo.identities if (slot := self.store.slot_of(identity)) is not None]
+        identities = self.store.set_read_many(np.array(slots, dtype=np.int64), False)
         if identities and self.state is not None:
             self.state.set_read(identities, False)
         return len(identities)

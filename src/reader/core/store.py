@@ -18,6 +18,7 @@ Deliberately not here: reading files (`loader.py`) or drawing anything.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import repeat
@@ -116,6 +117,8 @@ class Store:
         during one would cost half as much again as adding its batches."""
         self._problem_paths: set[str] = set()
         self._order: SlotArray | None = None
+        self._order_generation = 0
+        """Bumped whenever `_order` is dropped: a search thread's stale order is not kept."""
 
     # --- adding ----------------------------------------------------------------------
 
@@ -157,7 +160,7 @@ class Store:
         if not records:
             if voted:
                 self._name_sources(voted)
-                self._order = None
+                self._forget_order()
             return
         first = len(self._records)
         count = len(records)
@@ -185,7 +188,13 @@ class Store:
             if len(by_path) - before != count:  # a path twice in one batch: its last read wins
                 voted |= self._retire_repeats(by_path, records, first)
         self._name_sources(voted)
-        self._order = None
+        self._forget_order()
+
+    def _take_marks(self, slot: int) -> None:
+        """A slot that becomes the live copy of its identity shows that identity's marks."""
+        read_at, starred = self.marks.get(self._records[slot][3], (None, False))
+        self._read.data[slot] = read_at is not None
+        self._starred.data[slot] = starred
 
     def _extend_marks(self, records: list[Record]) -> None:
         """The read and star columns of new records, from `marks` (nothing to look up for
@@ -267,7 +276,7 @@ class Store:
         voted = self._forget(by_path, gone)
         if voted:
             self._name_sources(voted)
-            self._order = None
+            self._forget_order()
         return sorted(slot for slot in was_live if not alive[slot])
 
     def slot_of_path(self, path: str) -> int | None:
@@ -350,6 +359,7 @@ class Store:
             best = max(copies, key=lambda copy: (records[copy][5], records[copy][0]))
             self._by_identity[identity] = best
             self._alive.data[best] = True
+            self._take_marks(best)
             voted |= self._vote(Counter([(int(self._source.data[best]), records[best][8])]))
         if len(copies) == 1:
             del self._copies[identity]
@@ -375,19 +385,39 @@ class Store:
         """Files that could not be loaded at all."""
         return sum(1 for problem in self.problems if problem.skipped)
 
+    def _forget_order(self) -> None:
+        self._order = None
+        self._order_generation += 1
+
     def order(self) -> SlotArray:
         """Live slots, newest first (ties by path, for a stable order)."""
-        if self._order is None:
+        order = self._order
+        if order is None:
+            generation = self._order_generation
             live = np.flatnonzero(self._alive.view)
             stamps = self._micros.view[live]
-            self._order = live[np.argsort(-stamps, kind="stable")]
-        return self._order
+            order = live[np.argsort(-stamps, kind="stable")]
+            if generation == self._order_generation:  # no change meanwhile (a search thread)
+                self._order = order
+        return order
 
-    def view(self, source_id: str = ALL_SOURCES, query: str = "", *, unread_only: bool = False) -> SlotArray:
-        """Slots to list for a source (or `STARRED`) and a query, newest first."""
+    def view(
+        self,
+        source_id: str = ALL_SOURCES,
+        query: str = "",
+        *,
+        unread_only: bool = False,
+        keep: SlotArray | None = None,
+    ) -> SlotArray:
+        """Slots to list for a source (or `STARRED`) and a query, newest first. With
+        `unread_only`, read articles go, except those in `keep` (the list on screen: an
+        article read just now stays until the user changes the view)."""
         slots = self.order()
         if unread_only:
-            slots = slots[~self._read.view[slots]]
+            listed = ~self._read.view[slots]
+            if keep is not None and len(keep):
+                listed |= np.isin(slots, keep)
+            slots = slots[listed]
         if source_id == STARRED:
             slots = slots[self._starred.view[slots]]
         elif source_id != ALL_SOURCES:
@@ -434,12 +464,14 @@ class Store:
         return bool(self._read.data[slot])
 
     def set_read(self, slot: int, read: bool = True, when: float | None = None) -> None:
-        """Mark an article read (at `when`, a timestamp) or unread."""
-        self.set_read_many(np.array([slot], dtype=np.int64), read, when)
+        """Mark an article read (at `when`, a timestamp; now by default) or unread."""
+        self.set_read_many(np.array([slot], dtype=np.int64), read, time.time() if when is None else when)
 
     def set_read_many(self, slots: SlotArray, read: bool, when: float | None = None) -> list[str]:
         """Mark articles read or unread at once (mark-all: 100k in a few ms of numpy plus
         one dict update each); returns the identities whose mark changed."""
+        if read and when is None:
+            when = time.time()
         changed = slots[self._read.data[slots] != read]
         self._read.data[changed] = read
         identities = [self._records[slot][3] for slot in changed.tolist()]

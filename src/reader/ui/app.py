@@ -77,7 +77,8 @@ class ReaderApp(App[None]):
         self.state = state if state is not None else StateStore(forbidden=_corpus_folders(self.paths))
         self.marks: Future[Marks] = Future()
         """Read and star marks, read from the state store in a thread while the app starts."""
-        Thread(target=_read_marks, args=(self.state, self.marks), name="reader-marks", daemon=True).start()
+        self.reload_marks(self.marks)
+        self._state_problem: str | None = None
 
     def get_default_screen(self) -> Screen[None]:
         return MainScreen(self.paths, self.max_bytes, self.use_cache, self._first_load, self.follow_links)
@@ -93,10 +94,21 @@ class ReaderApp(App[None]):
         saved = self.state.setting("theme")
         if saved and saved in self.available_themes:
             self.theme = saved
-        if self.state.problem:
-            self.notify(
-                display_line(self.state.problem), title="Read marks", severity="warning", markup=False
-            )
+        self.check_state()
+        self.set_interval(STATE_CHECK, self.check_state)
+
+    def reload_marks(self, into: Future[Marks] | None = None) -> None:
+        """Read the marks again in a thread (Ctrl+R: another reader may have marked some)."""
+        self.marks = into if into is not None else Future()
+        Thread(target=_read_marks, args=(self.state, self.marks), name="reader-marks", daemon=True).start()
+
+    def check_state(self) -> None:
+        """Say when the state store has a problem (it can start while the app runs: a full
+        disk), once per new problem."""
+        problem = self.state.problem
+        if problem and problem != self._state_problem:
+            self.notify(display_line(problem), title="Read marks", severity="warning", markup=False)
+        self._state_problem = problem
 
     def watch_theme(self, theme: str) -> None:
         self.state.set_setting("theme", theme)
@@ -140,6 +152,10 @@ class ReaderApp(App[None]):
         )
         yield SystemCommand("Open link", "Open the article's link in the browser (o)", main.action_open_link)
         yield SystemCommand("Show keys", "List every key (?)", self.action_show_keys)
+
+
+STATE_CHECK = 5.0
+"""Seconds between looks at the state store's health."""
 
 
 def _corpus_folders(paths: Sequence[str]) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from reader.core.loading.discovery import discover
 from reader.core.loading.plan import iter_changes
-from reader.core.loading.watch import Changes, CorpusWatcher
+from reader.core.loading.watch import Changes, CorpusWatcher, merged
 from reader.core.records import Batch
 from reader.core.store import Store
 from reader.ui.plain import notify_plain
@@ -45,6 +45,7 @@ class LiveCorpus:
     new_count: int
     new_slots: set[int]
     _restore_slot: int | None
+    keep_shown: bool
 
     @property
     def article_list(self) -> ArticleList:
@@ -107,32 +108,33 @@ class LiveCorpus:
             if not waiting or self.is_loading:  # a load in progress reads them anyway
                 continue
             store = self.store
-            merged = Changes(
-                added=[p for c in waiting for p in c.added],
-                changed=[p for c in waiting for p in c.changed],
-                removed=[p for c in waiting for p in c.removed],
-                removed_folders=[p for c in waiting for p in c.removed_folders],
-            )
+            changes = merged(waiting)  # in the order they were told: added then gone is gone
             waiting.clear()
             batches = list(
-                iter_changes(merged.to_read, self.max_bytes, store.index.vocabulary, parallel=False)
+                iter_changes(changes.to_read, self.max_bytes, store.index.vocabulary, parallel=False)
             )
-            self.app.call_from_thread(self.take_changes, store, merged, batches)
+            self.app.call_from_thread(self.take_changes, store, changes, batches)
 
     def _missed(self, watcher: CorpusWatcher) -> Changes:
         """Posts that arrived between the load's listing and the watch's start (it starts
         once the load is over): found by listing again, not yet known to the store."""
         entries, _ = discover(watcher.roots, follow_links=self.follow_links)
         known = self.store.known_paths()
-        return Changes(added=[entry.path for entry in entries if entry.path not in known])
+        found = {entry.path for entry in entries}
+        return Changes(
+            added=[path for path in found if path not in known],
+            removed=[path for path in known if path not in found],
+        )
 
     def take_changes(self, store: Store, changes: Changes, batches: list[Batch]) -> None:
         """Apply read changes to the store and redraw, keeping selection and scroll."""
         if store is not self.store:
             return  # a reload replaced this store, and read these files itself
         highlighted = self.article_list.highlighted_slot
-        old_paths = {
-            slot: store.articles[slot].path for slot in (highlighted, self.open_slot) if slot is not None
+        old = {
+            slot: (store.articles[slot].path, store.articles[slot].identity)
+            for slot in (highlighted, self.open_slot)
+            if slot is not None
         }
         store.remove_paths(changes.removed, folders=changes.removed_folders)
         for batch in batches:
@@ -142,21 +144,34 @@ class LiveCorpus:
         # again is not news any more).
         self.new_slots = {slot for slot in self.new_slots | added if store.is_alive(slot)}
         self.new_count = len(self.new_slots)
-        self._follow(store, highlighted, old_paths)
-        self.refresh_views()
+        self._follow(store, highlighted, old)
+        self.keep_shown = True
+        try:
+            self.refresh_views()
+        finally:
+            self.keep_shown = False
         self.update_status()
 
-    def _follow(self, store: Store, highlighted: int | None, old_paths: dict[int, str]) -> None:
-        """A highlighted or open article whose file changed moves to its new slot; an open
-        one whose file went away says so."""
+    def _follow(self, store: Store, highlighted: int | None, old: dict[int, tuple[str, str]]) -> None:
+        """A highlighted or open article whose file changed, or that a newer copy replaced,
+        moves to its new slot; an open one that went away says so."""
         if highlighted is not None and not store.is_alive(highlighted):
-            moved = store.slot_of_path(old_paths[highlighted])
-            if moved is not None and store.is_alive(moved):
+            moved = _successor(store, *old[highlighted])
+            if moved is not None:
                 self._restore_slot = moved  # the redraw that follows keeps it highlighted
         if self.open_slot is not None and not store.is_alive(self.open_slot):
-            moved = store.slot_of_path(old_paths[self.open_slot])
-            if moved is not None and store.is_alive(moved):
+            moved = _successor(store, *old[self.open_slot])
+            if moved is not None:
                 self.open_article(moved)
             else:
                 self.open_slot = None
                 self.reading_pane.show_message(f"This article's file was removed ({time.strftime('%H:%M')}).")
+
+
+def _successor(store: Store, path: str, identity: str) -> int | None:
+    """The live slot that took over from an article: its file read again, else another
+    copy of the same article."""
+    for slot in (store.slot_of_path(path), store.slot_of(identity)):
+        if slot is not None and store.is_alive(slot):
+            return slot
+    return None

@@ -146,6 +146,8 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         self.new_count = 0
         """Articles that appeared since the user last looked at the top of the list."""
         self.new_slots: set[int] = set()
+        self.keep_shown = False
+        """True while a live update redraws: read articles on screen stay listed."""
 
     # --- layout ----------------------------------------------------------------------
 
@@ -307,8 +309,16 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         if self.search_query.strip():
             self.schedule_search(0)
         else:
-            self.show_slots(self.store.view(self.source_id, unread_only=self.unread_only), "")
+            self.show_slots(
+                self.store.view(self.source_id, unread_only=self.unread_only, keep=self._kept()),
+                "",
+            )
         self.update_status()
+
+    def _kept(self) -> SlotArray | None:
+        """What an unread-only view keeps although read: the list on screen, while the
+        corpus itself changes (a live update); None when the user changes the view."""
+        return self.article_list.slots if self.keep_shown else None
 
     def show_sources(self) -> None:
         """The sidebar: all, starred (once anything is), then each source, with counts
@@ -375,8 +385,8 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
 
     @on(ArticleList.Highlighted)
     def follow_highlight(self, event: ArticleList.Highlighted) -> None:
-        if self.new_count and self.article_list.cursor == 0:
-            self.new_count = 0  # the newest are in view
+        if self.new_count and event.slot in self.new_slots:
+            self.new_count = 0  # the user went to what is new
             self.new_slots = set()
             self.update_status()
         self._sync_bindings()
@@ -455,14 +465,16 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
     def run_search(self) -> None:
         query, source = self.search_query, self.source_id
         if not query_terms(query):
-            self.show_slots(self.store.view(source, unread_only=self.unread_only), "")
+            self.show_slots(self.store.view(source, unread_only=self.unread_only, keep=self._kept()), "")
             self._rewrap()
             return
-        self.search_worker(self.store, source, query, self.unread_only)
+        self.search_worker(self.store, source, query, self.unread_only, self._kept())
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def search_worker(self, store: Store, source: str, query: str, unread_only: bool) -> None:
-        slots = store.view(source, query, unread_only=unread_only)
+    def search_worker(
+        self, store: Store, source: str, query: str, unread_only: bool, keep: SlotArray
+    ) -> None:
+        slots = store.view(source, query, unread_only=unread_only, keep=keep)
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self.search_done, store, source, query, slots)
 

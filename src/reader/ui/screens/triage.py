@@ -93,9 +93,14 @@ class TriageKeys:
             notify_plain(self.app, "Every article in this list is read already.")
             return
 
+        store = self.store
+
         def answered(yes: bool | None) -> None:
-            if yes:
-                count = self.marking.mark_all_read(slots)
+            if yes and store is not self.store:  # Ctrl+R while asking: these slots are gone
+                notify_plain(self.app, "The corpus was reloaded meanwhile; nothing marked.")
+            elif yes:
+                alive = slots[[store.is_alive(int(slot)) for slot in slots.tolist()]] if len(slots) else slots
+                count = self.marking.mark_all_read(alive)
                 self._marks_changed()
                 notify_plain(self.app, f"Marked {count:,} read. Press z to undo.", title="Mark all read")
 
