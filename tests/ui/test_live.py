@@ -145,3 +145,21 @@ async def test_unread_only_keeps_the_read_article_and_the_selection_on_an_update
         await until(pilot, lambda: "另一篇" in titles(app))
         assert main.article_list.highlighted_slot == opened and main.open_slot == opened
         assert main.new_count == 1
+
+
+async def test_a_source_whose_last_post_goes_leaves_the_view(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SAMPLE, corpus)
+    app = ReaderApp([str(corpus)], use_cache=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        main = app.main_screen
+        assert main._watcher is not None and main._watcher.wait_ready(5)
+        (slot,) = [s for s in main.store.order().tolist() if main.store.articles[s].source_id != "emnews"][:1]
+        article = main.store.articles[slot]
+        main.source_id = article.source_id
+        await settle(pilot)
+        assert titles(app) == [article.title]
+        Path(article.path).unlink()
+        await until(pilot, lambda: main.source_id == "")
+        assert len(titles(app)) == 4

@@ -89,13 +89,17 @@ class LiveCorpus:
         """Take settled changes, read them here, hand them to the UI thread."""
         try:
             self._watch_loop(watcher)
+            stopped = watcher.error  # None: closed on quit, nothing to say
         except Exception as error:  # noqa: BLE001 - the app may be gone; else say what stopped
-            try:
-                self.app.call_from_thread(
-                    notify_plain, self.app, f"Stopped watching the corpus: {error}", severity="warning"
-                )
-            except Exception:  # noqa: BLE001 - the app has ended
-                pass
+            stopped = error
+        if stopped is None:
+            return
+        try:
+            self.app.call_from_thread(
+                notify_plain, self.app, f"Stopped watching the corpus: {stopped}", severity="warning"
+            )
+        except Exception:  # noqa: BLE001 - the app has ended
+            pass
 
     def _watch_loop(self, watcher: CorpusWatcher) -> None:
         waiting: list[Changes] = []

@@ -324,6 +324,13 @@ class MainScreen(TriageKeys, LinkKeys, LiveCorpus, Screen[None]):
         """The sidebar: all, starred (once anything is), then each source, with counts
         (unread in brackets)."""
         all_sources, *sources = self.store.sources()
+        if (
+            self.source_id not in (ALL_SOURCES, STARRED)
+            and not self.is_loading
+            and all(source.source_id != self.source_id for source in sources)
+        ):
+            self.source_id = ALL_SOURCES  # its last file went: show everything (redraws)
+            return
         starred = self.store.starred_source()
         shown = [starred] if starred.count or self.source_id == STARRED else []
         self.sidebar.show_sources([all_sources, *shown, *sources], self.source_id)
