@@ -156,3 +156,17 @@ def cannot(what: str, error: OSError | ValueError) -> str:
     if isinstance(error, OSError) and error.errno == errno.ENAMETOOLONG:
         return "path too long to read"  # below PATH_MAX (4096 bytes on Linux) nothing opens
     return f"cannot {what}: {os_reason(error)}"
+
+
+def make_private_directory(directory: str) -> None:
+    """Create a folder readable by its owner only (one already there is left as it is):
+    the cache and the state hold what the corpus says, and another user must not plant
+    either. `mkdir`'s mode is masked by the umask, hence the `chmod`."""
+    parent = os.path.dirname(directory)
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        return
+    os.chmod(directory, 0o700)

@@ -8,6 +8,9 @@ first tries one regex for the scraper's exact header (about 2 µs), then a line-
 scraper's `YYYY-MM-DD HH:MM:SS +0800` directly and only takes a regex for other shapes.
 
 Deliberately not here: reading files or decoding bytes (see `loader.py`).
+
+At the ~400-line guideline: the fast path for the scraper's header and the YAML path
+live together because property tests hold them to the same answers.
 """
 
 from __future__ import annotations

@@ -15,6 +15,10 @@ one started; a database that cannot be opened (read-only folder, a folder in the
 leaves the state in memory for the session; a write that fails (full disk, locked too
 long) stays queued and is tried again. Each says so, in one line, in `problem`.
 Deliberately not here: applying marks to articles (`store.py`), keys and screens (`ui`).
+
+Over the ~400-line guideline on purpose: opening (and setting a damaged file aside),
+the queue and its writer thread, and the reads all share one connection's life and one
+lock; split, the crash and concurrency rules would be spread over several files.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from itertools import repeat
+
+from reader.core.files import make_private_directory
 
 FILE_NAME = "state.db"
 SCHEMA_VERSION = 1
@@ -289,7 +295,7 @@ class StateStore:
                 self._memory_only(f"state is not saved: its folder {folder} is inside a corpus")
                 return
         try:
-            _make_private_directory(folder)
+            make_private_directory(folder)
         except OSError as error:
             self._memory_only(_reason(f"state is not saved: cannot create {folder}", error))
             return
@@ -413,19 +419,6 @@ def _close_at_exit(store: weakref.ref[StateStore]) -> None:
     alive = store()
     if alive is not None:
         alive.close()
-
-
-def _make_private_directory(directory: str) -> None:
-    """Create the state folder readable by its owner only (one already there is left as
-    it is); `mkdir`'s mode is masked by the umask, hence the `chmod`."""
-    parent = os.path.dirname(directory)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    try:
-        os.mkdir(directory, 0o700)
-    except FileExistsError:
-        return
-    os.chmod(directory, 0o700)
 
 
 def _set_aside(path: str) -> str | None:

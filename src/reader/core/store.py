@@ -13,6 +13,10 @@ the old slot dies and its problems go (`remove_paths`, `add_batch`); slots are n
 
 The store is driven by one thread (the UI's); loaders hand it finished batches.
 Deliberately not here: reading files (`loader.py`) or drawing anything.
+
+Over the ~400-line guideline on purpose: the columns, identities, sources and marks
+change together on every add, removal and re-read, and their invariants (one live copy
+per identity, votes for source names, marks by identity) are easier to keep in one class.
 """
 
 from __future__ import annotations

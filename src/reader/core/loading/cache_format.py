@@ -37,7 +37,8 @@ import numpy as np
 import numpy.typing as npt
 
 from reader import __version__
-from reader.core.loading.cache_place import make_private_directory, remove_quietly, tidy
+from reader.core.files import make_private_directory
+from reader.core.loading.cache_place import remove_quietly, tidy
 from reader.core.records import FileProblem, ReadResult, Record, new_record
 from reader.core.search import SIGNATURE_ROWS
 

@@ -87,20 +87,6 @@ def mark_used(location: str) -> None:
         pass
 
 
-def make_private_directory(directory: str) -> None:
-    """Create the cache folder readable by its owner only (one already there is left as
-    it is): the cache holds what the corpus says, and another user must not plant one.
-    `mkdir`'s mode is masked by the umask, hence the `chmod`."""
-    parent = os.path.dirname(directory)
-    if parent:
-        os.makedirs(parent, exist_ok=True)
-    try:
-        os.mkdir(directory, 0o700)
-    except FileExistsError:
-        return
-    os.chmod(directory, 0o700)
-
-
 def remove_quietly(path: str) -> None:
     try:
         os.unlink(path)

@@ -15,6 +15,10 @@ changes). A folder moved or created in the corpus is walked for its posts (inoti
 sees what is written after it watches the folder); one moved out is told as
 `removed_folders`.
 Deliberately not here: reading the files (`plan.iter_changes`), the store (`Store.remove_paths`).
+
+Over the ~400-line guideline on purpose: the filters, the settling of half-written
+files and the coalescing of bursts act on one stream of events in one thread; they are
+kept with it so the order of those steps can be read in one place.
 """
 
 from __future__ import annotations

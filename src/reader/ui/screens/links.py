@@ -4,26 +4,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from reader.core.links import open_in_browser
-from reader.core.store import Store
 from reader.core.text import display_line
 from reader.ui.plain import notify_plain
-from reader.ui.widgets.article_list import ArticleList
+from reader.ui.screens.parts import ScreenParts
 
 
-class LinkKeys:
+class LinkKeys(ScreenParts):
     """Actions for `o` and `y` (bound in `MainScreen.BINDINGS`)."""
-
-    # Provided by MainScreen (and Screen):
-    app: Any
-    store: Store
-    open_slot: int | None
-
-    @property
-    def article_list(self) -> ArticleList:
-        raise NotImplementedError
 
     def _link_slot(self) -> int | None:
         return self.open_slot if self.open_slot is not None else self.article_list.highlighted_slot

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
 
 from reader.core.loading.discovery import discover
 from reader.core.loading.plan import iter_changes
@@ -22,8 +21,7 @@ from reader.core.loading.watch import Changes, CorpusWatcher, merged
 from reader.core.records import Batch
 from reader.core.store import Store
 from reader.ui.plain import notify_plain
-from reader.ui.widgets.article_list import ArticleList
-from reader.ui.widgets.reading_pane import ReadingPane
+from reader.ui.screens.parts import ScreenParts
 
 WATCH_TAKE = 0.5
 """Seconds the watch worker waits for changes before looking whether it should stop."""
@@ -31,38 +29,18 @@ WATCH_READY = 30.0
 """Seconds to wait for the watch to be set up (a huge corpus on a slow disk)."""
 
 
-class LiveCorpus:
+class LiveCorpus(ScreenParts):
     """Starts the watcher and applies what it sees (see the module docstring)."""
 
-    # Provided by MainScreen (and Screen):
-    app: Any
-    store: Store
+    # MainScreen's, beyond what ScreenParts declares:
     paths: list[str]
     follow_links: bool
     max_bytes: int
     is_loading: bool
-    open_slot: int | None
     new_count: int
     new_slots: set[int]
     _restore_slot: int | None
     keep_shown: bool
-
-    @property
-    def article_list(self) -> ArticleList:
-        raise NotImplementedError
-
-    @property
-    def reading_pane(self) -> ReadingPane:
-        raise NotImplementedError
-
-    def refresh_views(self) -> None:
-        raise NotImplementedError
-
-    def open_article(self, slot: int) -> None:
-        raise NotImplementedError
-
-    def update_status(self) -> None:
-        raise NotImplementedError
 
     _watcher: CorpusWatcher | None = None
 

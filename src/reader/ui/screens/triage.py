@@ -7,45 +7,15 @@ background); this only picks the article a key means and redraws what shows mark
 
 from __future__ import annotations
 
-from typing import Any
-
-from textual.widget import Widget
-
-from reader.core.marking import Marking
-from reader.core.store import Store
 from reader.ui.plain import notify_plain
 from reader.ui.screens.confirm import ConfirmScreen
-from reader.ui.widgets.article_list import ArticleList
-from reader.ui.widgets.reading_pane import ReadingPane
+from reader.ui.screens.parts import ScreenParts
 
 
-class TriageKeys:
+class TriageKeys(ScreenParts):
     """Actions for `m`, `s`, `u`, `.`, `A` and `z` (bound in `MainScreen.BINDINGS`)."""
 
-    # Provided by MainScreen (and Screen):
-    app: Any
-    focused: Widget | None
-    store: Store
-    marking: Marking
-    open_slot: int | None
-    unread_only: bool
-
-    @property
-    def article_list(self) -> ArticleList:
-        raise NotImplementedError
-
-    @property
-    def reading_pane(self) -> ReadingPane:
-        raise NotImplementedError
-
-    def show_sources(self) -> None:
-        raise NotImplementedError
-
-    def update_status(self) -> None:
-        raise NotImplementedError
-
-    def open_article(self, slot: int) -> None:
-        raise NotImplementedError
+    unread_only: bool  # MainScreen's reactive
 
     def _marked_slot(self) -> int | None:
         """The article a mark key acts on: the open one while reading, else the highlighted one."""
